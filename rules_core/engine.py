@@ -1,0 +1,421 @@
+"""The decision engine: ``decide(order, ruleset, catalog) -> Decision``.
+
+Stages run in order (hold, substitution, routing, carrier, finishing). Within a stage, rules
+run by priority (higher first, ties by id); modifier actions apply from every matching rule,
+the decisive action from the first matching rule that has one. When no decisive rule
+matches, the defaults apply: routing picks the warehouse that can fill every line with the
+lowest zone (ties: lowest cost), carrier selection the cheapest eligible service that meets
+the order's service level. A decisive action that cannot be carried out records an exception
+and holds the order; it is never skipped silently.
+
+A rule set is compiled once (``compile_rules``): rules are indexed by client and stage and
+each (client, stage) becomes one generated function over the facts, so per-order work never
+re-interprets JSON. The traced path evaluates the same normalised conditions one check at a
+time and records each check's expected and actual value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+from rules_core.catalog import Catalog
+from rules_core.conditions import (
+    NormTree,
+    SourceBuilder,
+    ValueKindError,
+    build_function,
+    compile_source,
+    evaluate_traced,
+    norm_tree,
+)
+from rules_core.errors import RuleSetError
+from rules_core.facts import Facts, order_facts, set_line_facts, set_shipment_facts, utc
+from rules_core.models import (
+    ACTION_STAGE,
+    DECISIVE_ACTIONS,
+    Decision,
+    ExceptionOut,
+    HoldOut,
+    Order,
+    OrderLine,
+    Rule,
+    RuleSet,
+    Shipment,
+    SubstitutionOut,
+    TraceEntry,
+    ruleset_hash,
+)
+from rules_core.quantities import Money
+from rules_core.registry import STAGES
+from rules_core.shipping import (
+    SERVICE_LEVEL_DAYS,
+    Quote,
+    cheapest,
+    eligible_quotes,
+    fastest,
+    ineligible_reason,
+    quote,
+)
+
+ALL_CLIENTS = "*"
+
+
+@dataclass
+class CompiledRule:
+    rule: Rule
+    tree: NormTree | None
+    modifiers: list[Any]
+    decisive: Any | None
+    eff_from: datetime | None
+    eff_until: datetime | None
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass
+class CompiledStage:
+    rules: list[CompiledRule]
+    fast: Callable[[Facts], tuple[int, list[int]]]
+
+
+@dataclass
+class CompiledRuleSet:
+    version: str
+    rules: list[Rule]
+    stages: dict[str, dict[str, CompiledStage]]  # client (or "*") -> stage -> compiled
+    substitutions: dict[str, dict[str, list[CompiledRule]]] = field(default_factory=dict)
+
+    def for_client(self, client: str) -> dict[str, CompiledStage]:
+        return self.stages.get(client) or self.stages[ALL_CLIENTS]
+
+
+# --- compiling -------------------------------------------------------------------------------
+
+
+def _compile_rule(rule: Rule) -> CompiledRule:
+    try:
+        tree = norm_tree(rule.when) if rule.when is not None else None
+    except ValueKindError as exc:
+        raise RuleSetError(f"rule {rule.id}: {exc}") from None
+    stages = {ACTION_STAGE[a.action] for a in rule.then}
+    if len(stages) > 1:
+        raise RuleSetError(f"rule {rule.id}: actions of several stages ({', '.join(sorted(stages))})")
+    decisive = [a for a in rule.then if a.action in DECISIVE_ACTIONS]
+    if len(decisive) > 1:
+        raise RuleSetError(f"rule {rule.id}: more than one decisive action")
+    eff = rule.effective
+    return CompiledRule(
+        rule=rule,
+        tree=tree,
+        modifiers=[a for a in rule.then if a.action not in DECISIVE_ACTIONS],
+        decisive=decisive[0] if decisive else None,
+        eff_from=utc(eff.from_) if eff and eff.from_ else None,
+        eff_until=utc(eff.until) if eff and eff.until else None,
+    )
+
+
+def _rule_order(cr: CompiledRule) -> tuple[int, str]:
+    return (-cr.rule.priority, cr.rule.id)
+
+
+def _stage_function(name: str, rules: list[CompiledRule]) -> Callable[[Facts], tuple[int, list[int]]]:
+    sb = SourceBuilder()
+    body = ["c = F['order.created_at']", "d = -1", "m = []"]
+    for i, cr in enumerate(rules):
+        parts = []
+        if cr.eff_from is not None:
+            parts.append(f"(c is not None and c >= {sb.const(cr.eff_from)})")
+        if cr.eff_until is not None:
+            parts.append(f"(c is not None and c < {sb.const(cr.eff_until)})")
+        if cr.tree is not None:
+            parts.append(compile_source(cr.tree, sb))
+        cond = " and ".join(parts) or "True"
+        if cr.decisive is not None and not cr.modifiers:
+            body.append(f"if d < 0 and {cond}: d = {i}")
+        elif cr.decisive is None:
+            body.append(f"if {cond}: m.append({i})")
+        else:
+            body += [f"if {cond}:", f"    m.append({i})", f"    if d < 0: d = {i}"]
+    body.append("return d, m")
+    return build_function(name, body, sb)
+
+
+def compile_rules(rules: Iterable[Rule] | RuleSet) -> CompiledRuleSet:
+    """Compile enabled rules once: indexed by client and stage, one function per pair."""
+    rule_list = list(rules.rules if isinstance(rules, RuleSet) else rules)
+    compiled = [_compile_rule(r) for r in rule_list if r.enabled]
+    clients = sorted({c for cr in compiled for c in cr.rule.clients}) + [ALL_CLIENTS]
+    out = CompiledRuleSet(version=ruleset_hash(rule_list), rules=rule_list, stages={})
+    for client in clients:
+        in_scope = sorted((cr for cr in compiled if not cr.rule.clients or client in cr.rule.clients),
+                          key=_rule_order)
+        per_stage: dict[str, CompiledStage] = {}
+        for stage in STAGES:
+            stage_rules = [cr for cr in in_scope if cr.rule.stage == stage]
+            fn = _stage_function(f"{stage}_{_ident(client)}", stage_rules)
+            per_stage[stage] = CompiledStage(stage_rules, fn)
+        out.stages[client] = per_stage
+        subs: dict[str, list[CompiledRule]] = {}
+        for cr in per_stage["substitution"].rules:
+            subs.setdefault(cr.decisive.sku, []).append(cr)
+        out.substitutions[client] = subs
+    return out
+
+
+def _ident(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text) or "all"
+
+
+# --- evaluating a stage ------------------------------------------------------------------------
+
+
+class _Run:
+    """One order's decision in progress."""
+
+    def __init__(self, order: Order, crs: CompiledRuleSet, catalog: Catalog, trace: bool,
+                 as_of: datetime | None) -> None:
+        self.order, self.catalog, self.tracing = order, catalog, trace
+        self.stages = crs.for_client(order.client)
+        self.subs = crs.substitutions.get(order.client) or crs.substitutions[ALL_CLIENTS]
+        self.facts = order_facts(order, catalog, as_of)
+        self.decision = Decision(order_id=order.id, ruleset=crs.version)
+        self.trace: list[TraceEntry] = self.decision.trace
+
+    def exception(self, stage: str, code: str, message: str, rule: str | None = None) -> None:
+        self.decision.exceptions.append(ExceptionOut(code=code, message=message, stage=stage, rule=rule))
+
+    def matches(self, cr: CompiledRule, stage: str) -> bool:
+        """Traced evaluation of one rule (effective window, then conditions)."""
+        checks: list[dict[str, Any]] | None = [] if self.tracing else None
+        created = self.facts["order.created_at"]
+        ok = _effective(cr, created)
+        if checks is not None and (cr.eff_from or cr.eff_until):
+            checks.append({"field": "rule.effective", "op": "between", "expected": _window_text(cr),
+                           "actual": created.isoformat().replace("+00:00", "Z") if created else "(missing)",
+                           "result": ok})
+        if ok and cr.tree is not None:
+            ok = evaluate_traced(cr.tree, self.facts, checks)
+        if checks is not None:
+            self.trace.append(TraceEntry(stage=stage, rule=cr.id, matched=ok, checks=checks))
+        return ok
+
+    def run_stage(self, stage: str) -> tuple[CompiledRule | None, list[CompiledRule]]:
+        """The deciding rule and the matching modifier rules of a stage."""
+        cs = self.stages[stage]
+        if not self.tracing:
+            d, m = cs.fast(self.facts)
+            return (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
+        decisive: CompiledRule | None = None
+        modifiers: list[CompiledRule] = []
+        for cr in cs.rules:
+            if decisive is not None and not cr.modifiers:
+                continue  # first match already decided; modifier-free rules are not considered
+            if self.matches(cr, stage):
+                if cr.modifiers:
+                    modifiers.append(cr)
+                if cr.decisive is not None and decisive is None:
+                    decisive = cr
+        return decisive, modifiers
+
+
+def _effective(cr: CompiledRule, created: datetime | None) -> bool:
+    if cr.eff_from is None and cr.eff_until is None:
+        return True
+    if created is None:
+        return False
+    return (cr.eff_from is None or created >= cr.eff_from) and (cr.eff_until is None or created < cr.eff_until)
+
+
+def _window_text(cr: CompiledRule) -> str:
+    parts = []
+    if cr.eff_from:
+        parts.append("from " + cr.eff_from.isoformat().replace("+00:00", "Z"))
+    if cr.eff_until:
+        parts.append("until " + cr.eff_until.isoformat().replace("+00:00", "Z"))
+    return " ".join(parts)
+
+
+# --- the stages ---------------------------------------------------------------------------------
+
+
+def _hold_stage(run: _Run) -> None:
+    _, mods = run.run_stage("hold")
+    for cr in mods:
+        for a in cr.modifiers:
+            run.decision.holds.append(HoldOut(rule=cr.id, reason=a.reason, queue=a.queue))
+
+
+def _substitution_stage(run: _Run) -> list[OrderLine]:
+    lines = list(run.order.lines)
+    catalog = run.catalog
+    for i, line in enumerate(run.order.lines):
+        if line.sku not in catalog.skus or catalog.network_stock(line.sku) >= line.qty:
+            continue
+        for cr in run.subs.get(line.sku, ()):
+            if not run.matches(cr, "substitution"):
+                continue
+            pick = next((s for s in cr.decisive.with_ if catalog.network_stock(s) >= line.qty), None)
+            if pick is None:
+                run.exception("substitution", "substitute_unavailable",
+                              f"line {i}: {line.sku} is out of stock and none of "
+                              f"{', '.join(cr.decisive.with_)} has {line.qty} in stock", cr.id)
+            else:
+                lines[i] = line.model_copy(update={"sku": pick})
+                run.decision.substitutions.append(SubstitutionOut(line=i, from_=line.sku, to=pick, rule=cr.id))
+            break
+    if run.decision.substitutions:
+        set_line_facts(run.facts, run.order, lines, catalog)
+    return lines
+
+
+def _can_fill(catalog: Catalog, warehouse: str, lines: list[OrderLine]) -> bool:
+    need: dict[str, int] = {}
+    for line in lines:
+        need[line.sku] = need.get(line.sku, 0) + line.qty
+    return all(sku in catalog.skus and catalog.on_hand(warehouse, sku) >= qty for sku, qty in need.items())
+
+
+def _default_warehouse(run: _Run, lines: list[OrderLine], excluded: set[str]) -> str | None:
+    f, catalog = run.facts, run.catalog
+    candidates = [w for w in catalog.warehouses if w not in excluded and _can_fill(catalog, w, lines)]
+    if not candidates:
+        return None
+
+    def zone_key(w: str) -> int:
+        z = catalog.zone(w, f["dest.country"], f["dest.postal_code"])
+        if z is not None:
+            return z
+        return 9 if catalog.rate_zone(w, f["dest.country"], f["dest.postal_code"]) else 10
+
+    best = min(zone_key(w) for w in candidates)
+    tied = [w for w in candidates if zone_key(w) == best]
+    if len(tied) == 1:
+        return tied[0]
+
+    def cost_key(w: str) -> tuple[float, str]:
+        q = cheapest(eligible_quotes(w, f, catalog))
+        return (q.cost if q else float("inf"), w)
+
+    return min(tied, key=cost_key)
+
+
+def _routing_stage(run: _Run, lines: list[OrderLine]) -> tuple[str | None, str]:
+    decisive, mods = run.run_stage("routing")
+    unknown = sorted({line.sku for line in lines if line.sku not in run.catalog.skus})
+    if unknown:
+        run.exception("routing", "unknown_sku", f"SKU not in the catalog: {', '.join(unknown)}")
+        return None, "default"
+    excluded = {w for cr in mods for a in cr.modifiers for w in a.warehouses}
+    catalog = run.catalog
+    if decisive is not None:
+        a, rid = decisive.decisive, decisive.id
+        if a.action == "ship_from":
+            if a.warehouse in excluded:
+                run.exception("routing", "warehouse_excluded", f"{a.warehouse} is excluded by another routing rule", rid)
+                return None, f"rule:{rid}"
+            if not _can_fill(catalog, a.warehouse, lines):
+                run.exception("routing", "warehouse_cannot_fill",
+                              f"{a.warehouse} cannot fill every line of the order", rid)
+                return None, f"rule:{rid}"
+            return a.warehouse, f"rule:{rid}"
+        pick = next((w for w in a.warehouses if w not in excluded and _can_fill(catalog, w, lines)), None)
+        if pick is not None:
+            return pick, f"rule:{rid}"
+        if a.fallback == "hold":
+            run.exception("routing", "no_preferred_warehouse",
+                          f"none of {', '.join(a.warehouses)} can fill every line", rid)
+            return None, f"rule:{rid}"
+    wh = _default_warehouse(run, lines, excluded)
+    if wh is None:
+        run.exception("routing", "no_warehouse_can_fill",
+                      "no warehouse" + (" left after exclusions" if excluded else "") + " can fill every line")
+    return wh, "default"
+
+
+def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
+    f, catalog = run.facts, run.catalog
+    set_shipment_facts(f, origin, catalog)
+    decisive, mods = run.run_stage("carrier")
+    ex_services = {s for cr in mods for a in cr.modifiers for s in (a.services or [])}
+    ex_carriers = {c for cr in mods for a in cr.modifiers for c in (a.carriers or [])}
+
+    def allowed(code: str) -> bool:
+        return code not in ex_services and catalog.services[code].carrier not in ex_carriers
+
+    if decisive is None:
+        deadline = SERVICE_LEVEL_DAYS[f["order.service_level"]]
+        pool = [s for s in catalog.services.values() if allowed(s.code)]
+        quotes = [q for q in eligible_quotes(origin, f, catalog, pool) if q.transit_days <= deadline]
+        best = cheapest(quotes)
+        if best is None:
+            run.exception("carrier", "no_eligible_service",
+                          f"no eligible service from {origin} delivers within {deadline} days "
+                          f"({f['order.service_level']})")
+        return best, "default"
+    a, rid = decisive.decisive, decisive.id
+    if a.action == "use_service":
+        svc = catalog.services.get(a.service)
+        if svc is None:
+            run.exception("carrier", "unknown_service", f"{a.service} is not in the catalog", rid)
+            return None, f"rule:{rid}"
+        if not allowed(svc.code):
+            run.exception("carrier", "service_excluded", f"{svc.code} is excluded by another carrier rule", rid)
+            return None, f"rule:{rid}"
+        reason = ineligible_reason(svc, origin, f, catalog)
+        q = quote(svc, origin, f, catalog) if reason is None else None
+        if q is None:
+            run.exception("carrier", "service_ineligible", reason or f"{svc.code} has no rate for this shipment", rid)
+        return q, f"rule:{rid}"
+    pool = [s for s in catalog.services.values() if allowed(s.code) and (
+        (not a.services and not a.carriers) or s.code in (a.services or ()) or s.carrier in (a.carriers or ()))]
+    quotes = [q for q in eligible_quotes(origin, f, catalog, pool)
+              if a.max_transit_days is None or q.transit_days <= a.max_transit_days]
+    best = cheapest(quotes) if a.objective == "cheapest" else fastest(quotes)
+    if best is None:
+        within = f" within {a.max_transit_days} days" if a.max_transit_days else ""
+        run.exception("carrier", "no_eligible_service", f"no service of the rate shop is eligible{within}", rid)
+    return best, f"rule:{rid}"
+
+
+def _finishing_stage(run: _Run) -> None:
+    _, mods = run.run_stage("finishing")
+    d = run.decision
+    for cr in mods:
+        for a in cr.modifiers:
+            if a.action == "add_tag" and a.tag not in d.tags:
+                d.tags.append(a.tag)
+            elif a.action == "require_signature":
+                d.signature_required = True
+            elif a.action == "insure":
+                d.insured = True
+
+
+# --- entry point -----------------------------------------------------------------------------------
+
+
+def decide(order: Order, ruleset: CompiledRuleSet | RuleSet | Iterable[Rule], catalog: Catalog, *,
+           trace: bool = False, as_of: datetime | None = None) -> Decision:
+    """The decision for one order. Pass a compiled rule set when deciding many orders."""
+    crs = ruleset if isinstance(ruleset, CompiledRuleSet) else compile_rules(ruleset)
+    run = _Run(order, crs, catalog, trace, as_of or datetime.now(timezone.utc))
+    d = run.decision
+    d.tags.extend(dict.fromkeys(order.tags))
+    _hold_stage(run)
+    lines = _substitution_stage(run)
+    origin, routed_by = _routing_stage(run, lines)
+    shipment = Shipment(warehouse=origin, lines=list(range(len(lines))), routed_by=routed_by)
+    if origin is not None:
+        q, decided_by = _carrier_stage(run, origin)
+        shipment.zone = run.facts["shipment.zone"]
+        shipment.decided_by = decided_by
+        if q is not None:
+            shipment.carrier, shipment.service, shipment.transit_days = q.carrier, q.service, q.transit_days
+            shipment.cost = Money(amount=q.cost, currency=catalog.spec.currency)
+    d.shipments.append(shipment)
+    _finishing_stage(run)
+    d.held = bool(d.holds or d.exceptions)
+    return d

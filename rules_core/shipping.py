@@ -1,0 +1,76 @@
+"""Service eligibility and quotes: which services can carry an order from an origin, at what
+cost and in how many days (from the catalog's zone charts, transit tables and rate cards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rules_core.catalog import Catalog, Service
+
+SERVICE_LEVEL_DAYS = {"standard": 5, "expedited": 2, "overnight": 1}
+
+
+@dataclass(frozen=True)
+class Quote:
+    service: str
+    carrier: str
+    cost: float
+    transit_days: int
+
+
+def ineligible_reason(service: Service, origin: str, facts: dict[str, Any], catalog: Catalog) -> str | None:
+    """Why ``service`` cannot carry this order from ``origin``; None when it can."""
+    country, region = facts["dest.country"], facts["dest.region"]
+    if not catalog.serves(service, origin, country, region):
+        where = f"{country}-{region}" if region else country
+        return f"{service.code} does not serve {origin} to {where}"
+    weight = facts["order.weight"]
+    if weight is None:
+        return f"{service.code} cannot be checked: the order weight is unknown"
+    if weight > service.max_weight_lb + 1e-9:
+        return f"{service.code} carries at most {service.max_weight}; the order weighs {round(weight, 2)} lb"
+    if facts["dest.po_box"] and not service.po_box:
+        return f"{service.code} does not deliver to PO boxes"
+    if facts["order.hazmat"] and not service.hazmat:
+        return f"{service.code} does not take hazmat"
+    if _rate_zone(origin, facts, catalog) is None:
+        return f"{service.code} has no zone for {origin} to postal code {facts['dest.postal_code'] or '(missing)'}"
+    return None
+
+
+def _rate_zone(origin: str, facts: dict[str, Any], catalog: Catalog) -> str | None:
+    return catalog.rate_zone(origin, facts["dest.country"], facts["dest.postal_code"])
+
+
+def quote(service: Service, origin: str, facts: dict[str, Any], catalog: Catalog) -> Quote | None:
+    """Cost and transit days of an eligible service; None when the tables have no entry."""
+    rz = _rate_zone(origin, facts, catalog)
+    billable = facts["_billable_weight"]
+    if rz is None or billable is None:
+        return None
+    days = catalog.transit_days(service.code, rz)
+    cost = catalog.shipment_cost(service.code, rz, billable, facts["dest.residential"], facts["dest.postal_code"])
+    if days is None or cost is None:
+        return None
+    return Quote(service.code, service.carrier, cost, days)
+
+
+def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
+                    services: list[Service] | None = None) -> list[Quote]:
+    """Quotes of every eligible service (of ``services``, default all) from ``origin``."""
+    out = []
+    for svc in services if services is not None else catalog.services.values():
+        if ineligible_reason(svc, origin, facts, catalog) is None:
+            q = quote(svc, origin, facts, catalog)
+            if q is not None:
+                out.append(q)
+    return out
+
+
+def cheapest(quotes: list[Quote]) -> Quote | None:
+    return min(quotes, key=lambda q: (q.cost, q.transit_days, q.service), default=None)
+
+
+def fastest(quotes: list[Quote]) -> Quote | None:
+    return min(quotes, key=lambda q: (q.transit_days, q.cost, q.service), default=None)
