@@ -171,6 +171,21 @@ class Catalog:
         self.services = {v.code: v for v in s.services}
         self.skus = {k.code: k for k in s.skus}
         self._zone_cache: dict[tuple[str, str, str], int | None] = {}
+        self._fill_cache: dict[tuple[tuple[str, int], ...], tuple[str, ...]] = {}
+        # Per-SKU numbers the engine reads for every line, converted once.
+        self.sku_weight_lb = {k.code: k.weight_lb for k in s.skus}
+        self.sku_volume_in3 = {k.code: k.volume_in3 for k in s.skus}
+
+    def warehouses_that_fill(self, need: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+        """Warehouses (catalog order) holding every (sku, quantity) of ``need``."""
+        hit = self._fill_cache.get(need)
+        if hit is None:
+            hit = tuple(w for w, stock in self.inventory.items()
+                        if all(sku in self.skus and stock.get(sku, 0) >= qty for sku, qty in need))
+            if len(self._fill_cache) > 100_000:
+                self._fill_cache.clear()
+            self._fill_cache[need] = hit
+        return hit
 
     # --- look-ups -----------------------------------------------------------------------
 
@@ -188,7 +203,14 @@ class Catalog:
         return {code: name for regs in self.spec.regions.values() for code, name in regs.items()}
 
     def network_stock(self, sku: str) -> int:
-        return sum(stock.get(sku, 0) for stock in self.inventory.values())
+        totals = self.__dict__.get("_network")
+        if totals is None:
+            totals = {}
+            for stock in self.inventory.values():
+                for code, n in stock.items():
+                    totals[code] = totals.get(code, 0) + n
+            self.__dict__["_network"] = totals
+        return totals.get(sku, 0)
 
     def on_hand(self, warehouse: str, sku: str) -> int:
         return self.inventory.get(warehouse, {}).get(sku, 0)

@@ -182,11 +182,13 @@ class _Run:
         self.stages = crs.for_client(order.client)
         self.subs = crs.substitutions.get(order.client) or crs.substitutions[ALL_CLIENTS]
         self.facts = order_facts(order, catalog, as_of)
-        self.decision = Decision(order_id=order.id, ruleset=crs.version)
+        # The engine builds its outputs from values it has already checked, so it skips pydantic
+        # validation (model_construct) on this hot path.
+        self.decision = Decision.model_construct(order_id=order.id, ruleset=crs.version)
         self.trace: list[TraceEntry] = self.decision.trace
 
     def exception(self, stage: str, code: str, message: str, rule: str | None = None) -> None:
-        self.decision.exceptions.append(ExceptionOut(code=code, message=message, stage=stage, rule=rule))
+        self.decision.exceptions.append(ExceptionOut.model_construct(code=code, message=message, stage=stage, rule=rule))
 
     def matches(self, cr: CompiledRule, stage: str) -> bool:
         """Traced evaluation of one rule (effective window, then conditions)."""
@@ -208,7 +210,16 @@ class _Run:
         cs = self.stages[stage]
         if not self.tracing:
             d, m = cs.fast(self.facts)
-            return (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
+            decisive, modifiers = (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
+        else:
+            decisive, modifiers = self._traced_stage(stage, cs)
+        applied = self.decision.applied_rules
+        applied.extend(cr.id for cr in modifiers)
+        if decisive is not None and decisive not in modifiers:
+            applied.append(decisive.id)
+        return decisive, modifiers
+
+    def _traced_stage(self, stage: str, cs: CompiledStage) -> tuple[CompiledRule | None, list[CompiledRule]]:
         decisive: CompiledRule | None = None
         modifiers: list[CompiledRule] = []
         for cr in cs.rules:
@@ -246,7 +257,7 @@ def _hold_stage(run: _Run) -> None:
     _, mods = run.run_stage("hold")
     for cr in mods:
         for a in cr.modifiers:
-            run.decision.holds.append(HoldOut(rule=cr.id, reason=a.reason, queue=a.queue))
+            run.decision.holds.append(HoldOut.model_construct(rule=cr.id, reason=a.reason, queue=a.queue))
 
 
 def _substitution_stage(run: _Run) -> list[OrderLine]:
@@ -264,6 +275,7 @@ def _substitution_stage(run: _Run) -> list[OrderLine]:
                               f"line {i}: {line.sku} is out of stock and none of "
                               f"{', '.join(cr.decisive.with_)} has {line.qty} in stock", cr.id)
             else:
+                run.decision.applied_rules.append(cr.id)
                 lines[i] = line.model_copy(update={"sku": pick})
                 run.decision.substitutions.append(SubstitutionOut(line=i, from_=line.sku, to=pick, rule=cr.id))
             break
@@ -272,27 +284,30 @@ def _substitution_stage(run: _Run) -> list[OrderLine]:
     return lines
 
 
-def _can_fill(catalog: Catalog, warehouse: str, lines: list[OrderLine]) -> bool:
+def _fillers(catalog: Catalog, lines: list[OrderLine]) -> tuple[str, ...]:
+    """The warehouses that can fill every line (quantities of a SKU on several lines add up)."""
     need: dict[str, int] = {}
     for line in lines:
         need[line.sku] = need.get(line.sku, 0) + line.qty
-    return all(sku in catalog.skus and catalog.on_hand(warehouse, sku) >= qty for sku, qty in need.items())
+    return catalog.warehouses_that_fill(tuple(sorted(need.items())))
 
 
-def _default_warehouse(run: _Run, lines: list[OrderLine], excluded: set[str]) -> str | None:
+def _default_warehouse(run: _Run, fillers: tuple[str, ...], excluded: set[str]) -> str | None:
     f, catalog = run.facts, run.catalog
-    candidates = [w for w in catalog.warehouses if w not in excluded and _can_fill(catalog, w, lines)]
+    candidates = [w for w in fillers if w not in excluded]
     if not candidates:
         return None
+    country, postal = f["dest.country"], f["dest.postal_code"]
 
     def zone_key(w: str) -> int:
-        z = catalog.zone(w, f["dest.country"], f["dest.postal_code"])
+        z = catalog.zone(w, country, postal)
         if z is not None:
             return z
-        return 9 if catalog.rate_zone(w, f["dest.country"], f["dest.postal_code"]) else 10
+        return 9 if catalog.rate_zone(w, country, postal) else 10  # cross-border after domestic
 
-    best = min(zone_key(w) for w in candidates)
-    tied = [w for w in candidates if zone_key(w) == best]
+    zones = {w: zone_key(w) for w in candidates}
+    best = min(zones.values())
+    tied = [w for w in candidates if zones[w] == best]
     if len(tied) == 1:
         return tied[0]
 
@@ -310,26 +325,26 @@ def _routing_stage(run: _Run, lines: list[OrderLine]) -> tuple[str | None, str]:
         run.exception("routing", "unknown_sku", f"SKU not in the catalog: {', '.join(unknown)}")
         return None, "default"
     excluded = {w for cr in mods for a in cr.modifiers for w in a.warehouses}
-    catalog = run.catalog
+    fillers = _fillers(run.catalog, lines)
     if decisive is not None:
         a, rid = decisive.decisive, decisive.id
         if a.action == "ship_from":
             if a.warehouse in excluded:
                 run.exception("routing", "warehouse_excluded", f"{a.warehouse} is excluded by another routing rule", rid)
                 return None, f"rule:{rid}"
-            if not _can_fill(catalog, a.warehouse, lines):
+            if a.warehouse not in fillers:
                 run.exception("routing", "warehouse_cannot_fill",
                               f"{a.warehouse} cannot fill every line of the order", rid)
                 return None, f"rule:{rid}"
             return a.warehouse, f"rule:{rid}"
-        pick = next((w for w in a.warehouses if w not in excluded and _can_fill(catalog, w, lines)), None)
+        pick = next((w for w in a.warehouses if w not in excluded and w in fillers), None)
         if pick is not None:
             return pick, f"rule:{rid}"
         if a.fallback == "hold":
             run.exception("routing", "no_preferred_warehouse",
                           f"none of {', '.join(a.warehouses)} can fill every line", rid)
             return None, f"rule:{rid}"
-    wh = _default_warehouse(run, lines, excluded)
+    wh = _default_warehouse(run, fillers, excluded)
     if wh is None:
         run.exception("routing", "no_warehouse_can_fill",
                       "no warehouse" + (" left after exclusions" if excluded else "") + " can fill every line")
@@ -407,14 +422,14 @@ def decide(order: Order, ruleset: CompiledRuleSet | RuleSet | Iterable[Rule], ca
     _hold_stage(run)
     lines = _substitution_stage(run)
     origin, routed_by = _routing_stage(run, lines)
-    shipment = Shipment(warehouse=origin, lines=list(range(len(lines))), routed_by=routed_by)
+    shipment = Shipment.model_construct(warehouse=origin, lines=list(range(len(lines))), routed_by=routed_by)
     if origin is not None:
         q, decided_by = _carrier_stage(run, origin)
         shipment.zone = run.facts["shipment.zone"]
         shipment.decided_by = decided_by
         if q is not None:
             shipment.carrier, shipment.service, shipment.transit_days = q.carrier, q.service, q.transit_days
-            shipment.cost = Money(amount=q.cost, currency=catalog.spec.currency)
+            shipment.cost = Money.model_construct(amount=q.cost, currency=catalog.spec.currency)
     d.shipments.append(shipment)
     _finishing_stage(run)
     d.held = bool(d.holds or d.exceptions)

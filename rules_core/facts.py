@@ -38,12 +38,13 @@ def line_facts(lines: list[OrderLine], catalog: Catalog) -> list[LineFacts]:
 
 
 def _derived_weight_lb(lines: list[OrderLine], catalog: Catalog) -> float | None:
+    weights = catalog.sku_weight_lb
     total = 0.0
     for line in lines:
-        sku = catalog.skus.get(line.sku)
-        if sku is None:
+        w = weights.get(line.sku)
+        if w is None:
             return None
-        total += sku.weight_lb * line.qty
+        total += w * line.qty
     return round(total, 6) if lines else None
 
 
@@ -62,12 +63,13 @@ def _derived_value(lines: list[OrderLine], catalog: Catalog) -> float | None:
 
 def dim_weight_lb(lines: list[OrderLine], catalog: Catalog) -> float | None:
     """Dimensional weight of the lines packed together, rounded up to the whole lb."""
+    volumes = catalog.sku_volume_in3
     volume = 0.0
     for line in lines:
-        sku = catalog.skus.get(line.sku)
-        if sku is None:
+        v = volumes.get(line.sku)
+        if v is None:
             return None
-        volume += sku.volume_in3 * line.qty
+        volume += v * line.qty
     return float(math.ceil(volume / catalog.spec.dim_divisor)) if lines else None
 
 

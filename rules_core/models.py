@@ -342,6 +342,7 @@ class Decision(BaseModel):
     signature_required: bool = False
     insured: bool = False
     exceptions: list[ExceptionOut] = Field(default_factory=list)
+    applied_rules: list[str] = Field(default_factory=list, description="rules whose actions applied, in stage order")
     trace: list[TraceEntry] = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:

@@ -56,16 +56,51 @@ def quote(service: Service, origin: str, facts: dict[str, Any], catalog: Catalog
     return Quote(service.code, service.carrier, cost, days)
 
 
+def _quote_key(origin: str, facts: dict[str, Any], catalog: Catalog) -> tuple | None:
+    """Everything eligibility and price depend on; orders sharing it share their quotes."""
+    weight = facts["order.weight"]
+    if weight is None:
+        return None
+    postal = facts["dest.postal_code"]
+    limits = tuple(weight > m + 1e-9 for m in _weight_limits(catalog))
+    return (origin, facts["dest.country"], facts["dest.region"], postal[:3] if postal else None,
+            facts["dest.residential"], facts["dest.po_box"], facts["order.hazmat"],
+            facts["_billable_weight"], limits)
+
+
+def _weight_limits(catalog: Catalog) -> tuple[float, ...]:
+    limits = catalog.__dict__.get("_weight_limits")
+    if limits is None:
+        limits = tuple(sorted({s.max_weight_lb for s in catalog.services.values()}))
+        catalog.__dict__["_weight_limits"] = limits
+    return limits
+
+
 def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
                     services: list[Service] | None = None) -> list[Quote]:
-    """Quotes of every eligible service (of ``services``, default all) from ``origin``."""
-    out = []
-    for svc in services if services is not None else catalog.services.values():
-        if ineligible_reason(svc, origin, facts, catalog) is None:
-            q = quote(svc, origin, facts, catalog)
-            if q is not None:
-                out.append(q)
-    return out
+    """Quotes of every eligible service (of ``services``, default all) from ``origin``.
+
+    The full list per quote key is memoised on the catalog: many orders share a key, and the
+    rate tables never change while a catalog is loaded.
+    """
+    key = _quote_key(origin, facts, catalog)
+    cache: dict[tuple, list[Quote]] = catalog.__dict__.setdefault("_quote_cache", {})
+    every = cache.get(key) if key is not None else None
+    if every is None:
+        every = []
+        for svc in catalog.services.values():
+            if ineligible_reason(svc, origin, facts, catalog) is None:
+                q = quote(svc, origin, facts, catalog)
+                if q is not None:
+                    every.append(q)
+        if key is not None:
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[key] = every
+    if services is None:
+        return every
+    wanted = {s.code for s in services}
+    return [q for q in every if q.service in wanted]
 
 
 def cheapest(quotes: list[Quote]) -> Quote | None:

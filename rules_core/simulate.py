@@ -1,0 +1,199 @@
+"""Dry runs: what a proposed change would do to a set of orders, before it goes live.
+
+``simulate(current, proposed, orders, catalog)`` decides every order under the current rule
+set and under the proposed one, and reports the orders whose decision changes (before and
+after), how many orders each new or changed rule applied to, orders newly held or released,
+the warehouse, carrier and service mix before and after, cost and transit-day deltas from the
+rate cards, and new exceptions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from pydantic import BaseModel, Field
+
+from rules_core.catalog import Catalog
+from rules_core.engine import CompiledRuleSet, compile_rules, decide
+from rules_core.models import Decision, Order, Rule, rule_json
+
+DEFAULT_AS_OF = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+
+class Outcome(BaseModel):
+    """The parts of a decision a person compares in a dry run."""
+
+    held: bool
+    holds: list[str] = Field(default_factory=list)
+    substitutions: list[str] = Field(default_factory=list)
+    warehouse: str | None = None
+    service: str | None = None
+    carrier: str | None = None
+    cost: float | None = None
+    transit_days: int | None = None
+    routed_by: str | None = None
+    decided_by: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    signature_required: bool = False
+    insured: bool = False
+    exceptions: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, d: Decision) -> "Outcome":
+        s = d.shipments[0] if d.shipments else None
+        return cls(
+            held=d.held,
+            holds=[h.reason for h in d.holds],
+            substitutions=[f"{x.from_}->{x.to}" for x in d.substitutions],
+            warehouse=s.warehouse if s else None,
+            service=s.service if s else None,
+            carrier=s.carrier if s else None,
+            cost=s.cost.amount if s and s.cost else None,
+            transit_days=s.transit_days if s else None,
+            routed_by=s.routed_by if s else None,
+            decided_by=s.decided_by if s else None,
+            tags=d.tags,
+            signature_required=d.signature_required,
+            insured=d.insured,
+            exceptions=[e.code for e in d.exceptions],
+        )
+
+
+_COMPARED = ("held", "holds", "substitutions", "warehouse", "service", "tags",
+             "signature_required", "insured", "exceptions")
+
+
+class OrderChange(BaseModel):
+    order_id: str
+    client: str
+    changed: list[str]
+    before: Outcome
+    after: Outcome
+
+
+class Mix(BaseModel):
+    before: dict[str, int]
+    after: dict[str, int]
+
+
+class Impact(BaseModel):
+    orders: int
+    changed: int
+    added_rules: list[str] = Field(default_factory=list)
+    changed_rules: list[str] = Field(default_factory=list)
+    removed_rules: list[str] = Field(default_factory=list)
+    rule_orders: dict[str, int] = Field(default_factory=dict, description="orders each new or changed rule applied to")
+    newly_held: int = 0
+    released: int = 0
+    warehouse_mix: Mix
+    carrier_mix: Mix
+    service_mix: Mix
+    cost_before: float = 0.0
+    cost_after: float = 0.0
+    transit_days_before: float | None = None
+    transit_days_after: float | None = None
+    new_exceptions: dict[str, int] = Field(default_factory=dict)
+    changes: list[OrderChange] = Field(default_factory=list)
+    changes_truncated: bool = False
+
+    @property
+    def cost_delta(self) -> float:
+        return round(self.cost_after - self.cost_before, 2)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers, for short displays and stored proposals."""
+        per_order = round(self.cost_delta / self.orders, 4) if self.orders else 0.0
+        transit = (round(self.transit_days_after - self.transit_days_before, 3)
+                   if self.transit_days_after is not None and self.transit_days_before is not None else None)
+        return {
+            "orders": self.orders, "changed": self.changed, "newly_held": self.newly_held,
+            "released": self.released, "cost_delta": self.cost_delta, "cost_delta_per_order": per_order,
+            "transit_days_delta": transit, "rule_orders": self.rule_orders,
+            "new_exceptions": self.new_exceptions,
+            "added_rules": self.added_rules, "changed_rules": self.changed_rules, "removed_rules": self.removed_rules,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.model_dump(mode="json")
+        out["summary"] = self.summary()
+        return out
+
+
+def merge_rules(current: Iterable[Rule], proposed: Iterable[Rule], removed: Iterable[str] = ()) -> list[Rule]:
+    """The rule set after a change: proposed rules replace same-id rules or are added."""
+    merged = {r.id: r for r in current}
+    for rid in removed:
+        merged.pop(rid, None)
+    for r in proposed:
+        merged[r.id] = r
+    return list(merged.values())
+
+
+def _mix(outcomes: list[Outcome], attr: str) -> dict[str, int]:
+    return dict(Counter(getattr(o, attr) or "(none)" for o in outcomes).most_common())
+
+
+def simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Order], catalog: Catalog, *,
+             full: bool = False, removed: Iterable[str] = (), as_of: datetime | None = None,
+             max_changes: int | None = 500, before: CompiledRuleSet | None = None) -> Impact:
+    """Dry-run ``proposed`` (changes merged by id onto ``current``, or the whole set when
+    ``full``) against ``current`` on ``orders``. ``before`` may pass the compiled current set."""
+    current = list(current)
+    proposed = list(proposed)
+    after_rules = proposed if full else merge_rules(current, proposed, removed)
+    old = {r.id: rule_json(r) for r in current}
+    new = {r.id: rule_json(r) for r in after_rules}
+    added = sorted(set(new) - set(old))
+    changed_ids = sorted(i for i in set(new) & set(old) if new[i] != old[i])
+    gone = sorted(set(old) - set(new))
+    watch = set(added) | set(changed_ids)
+
+    crs_before = before or compile_rules(current)
+    crs_after = compile_rules(after_rules)
+    when = as_of or DEFAULT_AS_OF
+    outs_before: list[Outcome] = []
+    outs_after: list[Outcome] = []
+    changes: list[OrderChange] = []
+    rule_orders: Counter[str] = Counter()
+    new_exc: Counter[str] = Counter()
+    n_changed = newly_held = released = 0
+    for order in orders:
+        d0 = decide(order, crs_before, catalog, as_of=when)
+        d1 = decide(order, crs_after, catalog, as_of=when)
+        o0, o1 = Outcome.of(d0), Outcome.of(d1)
+        outs_before.append(o0)
+        outs_after.append(o1)
+        for rid in set(d1.applied_rules) & watch:
+            rule_orders[rid] += 1
+        for code in set(o1.exceptions) - set(o0.exceptions):
+            new_exc[code] += 1
+        diff = [k for k in _COMPARED if getattr(o0, k) != getattr(o1, k)]
+        if not diff:
+            continue
+        n_changed += 1
+        newly_held += (not o0.held) and o1.held
+        released += o0.held and not o1.held
+        if max_changes is None or len(changes) < max_changes:
+            changes.append(OrderChange(order_id=order.id, client=order.client, changed=diff, before=o0, after=o1))
+
+    def total_cost(outs: list[Outcome]) -> float:
+        return round(sum(o.cost or 0.0 for o in outs), 2)
+
+    def avg_days(outs: list[Outcome]) -> float | None:
+        days = [o.transit_days for o in outs if o.transit_days is not None]
+        return round(sum(days) / len(days), 3) if days else None
+
+    return Impact(
+        orders=len(orders), changed=n_changed, added_rules=added, changed_rules=changed_ids,
+        removed_rules=gone, rule_orders={rid: rule_orders.get(rid, 0) for rid in sorted(watch)},
+        newly_held=newly_held, released=released,
+        warehouse_mix=Mix(before=_mix(outs_before, "warehouse"), after=_mix(outs_after, "warehouse")),
+        carrier_mix=Mix(before=_mix(outs_before, "carrier"), after=_mix(outs_after, "carrier")),
+        service_mix=Mix(before=_mix(outs_before, "service"), after=_mix(outs_after, "service")),
+        cost_before=total_cost(outs_before), cost_after=total_cost(outs_after),
+        transit_days_before=avg_days(outs_before), transit_days_after=avg_days(outs_after),
+        new_exceptions=dict(new_exc.most_common()), changes=changes,
+        changes_truncated=max_changes is not None and n_changed > len(changes),
+    )
