@@ -1,0 +1,1 @@
+"""Exporters of an approved rule set for runtime engines (JDM graph, bundle)."""
