@@ -1,0 +1,65 @@
+"""Who may do what: users and roles from ``RULEWRIGHT_HOME/users.yaml``.
+
+    # roles: author (propose, rebase, rollback), reviewer (approve, reject), admin (everything)
+    users:
+      alice: [author]
+      bob: [reviewer]
+      carol: [author, reviewer]
+      dana: [admin]
+    default: []        # roles of users who are not listed (default: none)
+
+Without the file every user is author and reviewer, so the demo runs as is; the four-eyes
+rule (no one approves their own proposal) holds either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rules_core.errors import PermissionDenied, StoreError
+
+ROLES = ("author", "reviewer", "admin")
+OPEN_DEFAULT = frozenset({"author", "reviewer"})
+
+
+@dataclass(frozen=True)
+class Roles:
+    users: dict[str, frozenset[str]] = field(default_factory=dict)
+    default: frozenset[str] = OPEN_DEFAULT
+    source: str = "built-in default (no users.yaml: every user is author and reviewer)"
+
+    def of(self, user: str) -> frozenset[str]:
+        return self.users.get(user, self.default)
+
+    def has(self, user: str, role: str) -> bool:
+        held = self.of(user)
+        return role in held or "admin" in held
+
+    def require(self, user: str, role: str, doing: str) -> None:
+        if not self.has(user, role):
+            raise PermissionDenied(f"{user} may not {doing}: that needs the {role} role (roles from {self.source})")
+
+
+def load_roles(home: Path) -> Roles:
+    path = home / "users.yaml"
+    if not path.exists():
+        return Roles()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise StoreError(f"{path}: cannot read users ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("users", {}), dict):
+        raise StoreError(f"{path}: expected `users:` mapping each user to a list of roles")
+    users = {str(name): _roles(path, str(name), raw) for name, raw in (data.get("users") or {}).items()}
+    return Roles(users=users, default=_roles(path, "default", data.get("default") or []), source=str(path))
+
+
+def _roles(path: Path, who: str, raw: Any) -> frozenset[str]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or any(r not in ROLES for r in items):
+        raise StoreError(f"{path}: roles of {who} must be a list of {', '.join(ROLES)}; got {raw!r}")
+    return frozenset(items)
