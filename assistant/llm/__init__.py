@@ -1,0 +1,1 @@
+"""The model side of the assistant: settings, prompt, reply envelope, client, narratives."""
