@@ -102,7 +102,7 @@ def quoted(text: str) -> str:
 
 def code_text(code: str) -> str:
     """A catalog code bare when it reads unambiguously, else quoted."""
-    return code if _BARE.match(code) and code.lower() not in KEYWORDS else quoted(code)
+    return code if _BARE.match(code) and code not in KEYWORDS else quoted(code)
 
 
 def datetime_text(dt: datetime) -> str:
