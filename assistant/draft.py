@@ -1,0 +1,192 @@
+"""Drafting: plain English in, a validated and simulated rule proposal out.
+
+``draft`` runs the pipeline of the assistant:
+
+    request ─► offline parser ──(fully understood)──────────────┐
+                    │ (not fully understood, model configured)   │
+                    └─► model (validator in its repair loop) ────┤
+                                                                  ▼
+                               validator findings ─► diff against current rules ─► dry-run impact
+
+The result is the contract JSON of ``rulewright draft --json`` (status, rules, english,
+findings, question, error, impact, usage) plus ``source`` and ``diff``. Drafting never
+saves anything: a proposal is made from a draft by the review workflow, by a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.llm.client import Usage
+from assistant.llm.errors import LLMError
+from assistant.llm.settings import LLMSettings, load_llm_settings
+from rules_core.catalog import Catalog
+from rules_core.findings import Finding, has_errors
+from rules_core.models import Order, Rule, rule_json
+
+Status = Literal["ok", "clarify", "error"]
+Source = Literal["offline", "model"]
+DraftMode = Literal["auto", "offline", "llm"]
+
+NO_MODEL_NOTE = "no model configured (RULEWRIGHT_LLM_BASE_URL): answered by the offline parser only"
+
+
+class RuleChange(BaseModel):
+    """One edited rule: its id, the changed leaves (JSON pointers), and both versions."""
+
+    id: str
+    changes: list[dict[str, Any]]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class DraftResult(BaseModel):
+    status: Status
+    rules: list[Rule] = Field(default_factory=list)
+    english: str = ""
+    findings: list[Finding] = Field(default_factory=list)
+    question: str | None = None
+    error: str | None = None
+    impact: dict[str, Any] | None = None
+    usage: Usage = Field(default_factory=Usage)
+    source: Source = "offline"
+    diff: list[RuleChange] = Field(default_factory=list)
+    # Shown to people; not part of the JSON contract.
+    rationale: str | None = Field(default=None, exclude=True)
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.model_dump(mode="json", exclude={"rules", "rationale"})
+        out["rules"] = [rule_json(r) for r in self.rules]
+        return {k: out[k] for k in CONTRACT_KEYS}
+
+
+CONTRACT_KEYS = ("status", "rules", "english", "findings", "question", "error", "impact", "usage", "source", "diff")
+
+
+def active_rules() -> list[Rule]:
+    """The active approved rule set (empty while the store is not there)."""
+    try:
+        from rules_core.store import active_rules as store_active_rules
+    except ImportError:
+        return []
+    return list(store_active_rules())
+
+
+def draft(text: str, catalog: Catalog, *, client: str | None = None, mode: DraftMode = "auto",
+          settings: LLMSettings | None = None, current_rules: list[Rule] | None = None,
+          orders: list[Order] | None = None, http_client: Any = None) -> DraftResult:
+    """A rule proposal for ``text``. Raises NotConfigured only for mode="llm" without a model."""
+    settings = settings or load_llm_settings()
+    if mode == "llm":
+        settings.require()
+    if not text.strip():
+        return DraftResult(status="error", error="the request is empty: describe the rule in plain English")
+    current = active_rules() if current_rules is None else list(current_rules)
+    result = propose(text, catalog, client=client, mode=mode, settings=settings, current=current,
+                     http_client=http_client)
+    return finish(result, catalog, current, orders)
+
+
+def propose(text: str, catalog: Catalog, *, client: str | None, mode: DraftMode, settings: LLMSettings,
+            current: list[Rule], http_client: Any = None) -> DraftResult:
+    """The rules (or question, or error) from the parser or the model, before checking."""
+    if mode != "llm":
+        parsed = offline_result(text, catalog, client, current)
+        understood = parsed.status == "ok" and bool(parsed.rules)
+        if mode == "offline" or understood:
+            return parsed
+        if not settings.configured:
+            parsed.usage.note = NO_MODEL_NOTE
+            return parsed
+    return model_result(text, catalog, client, current, settings, http_client)
+
+
+# --- the two sources -------------------------------------------------------------------------------
+
+
+def offline_result(text: str, catalog: Catalog, client: str | None, current: list[Rule]) -> DraftResult:
+    from assistant.offline import parse_request
+
+    p = parse_request(text, catalog, client=client, existing=current)
+    status, rules = p.status, list(p.rules)
+    error = p.error
+    if status == "ok" and not getattr(p, "complete", True):
+        # Part of the request was not understood: returning the rest would be a guess.
+        status, rules = "error", []
+        error = error or "the offline parser understood only part of the request"
+    if status == "error" and getattr(p, "suggestions", None):
+        error = f"{error or 'not understood'} (try: {'; '.join(map(str, p.suggestions))})"
+    return DraftResult(status=status, rules=rules, question=p.question if status == "clarify" else None,
+                       error=error if status == "error" else None, source="offline")
+
+
+def model_result(text: str, catalog: Catalog, client: str | None, current: list[Rule],
+                 settings: LLMSettings, http_client: Any = None) -> DraftResult:
+    from assistant.llm.client import ChatModel
+    from assistant.llm.envelope import ClarifyReply, DraftReply
+
+    try:
+        md = ChatModel(settings, http_client=http_client).draft(text, catalog, client=client, current=current)
+    except LLMError as exc:
+        return DraftResult(status="error", error=str(exc), findings=exc.findings,
+                           usage=exc.usage or Usage(model=settings.model, mode=settings.mode), source="model")
+    reply = md.reply
+    if isinstance(reply, DraftReply):
+        rules = [Rule.model_validate(r.model_dump(by_alias=True)) for r in reply.rules]
+        return DraftResult(status="ok", rules=rules, findings=md.findings, usage=md.usage, source="model",
+                           rationale=reply.rationale)
+    if isinstance(reply, ClarifyReply):
+        return DraftResult(status="clarify", question=reply.question, usage=md.usage, source="model")
+    return DraftResult(status="error", error=f"the model declined: {reply.reason}", usage=md.usage, source="model")
+
+
+# --- checking: findings, diff, impact --------------------------------------------------------------
+
+
+def finish(result: DraftResult, catalog: Catalog, current: list[Rule], orders: list[Order] | None) -> DraftResult:
+    if result.status != "ok" or not result.rules:
+        return result
+    from rules_core.explain import explain_rules
+    from rules_core.validator import validate
+
+    result.findings = merge_findings(result.findings, validate(result.rules, catalog, existing=current))
+    result.english = explain_rules(result.rules)
+    result.diff = rule_changes(current, result.rules)
+    if has_errors(result.findings):
+        n = sum(f.severity == "error" for f in result.findings)
+        first = next(f for f in result.findings if f.severity == "error")
+        result.status = "error"
+        result.error = f"the draft has {n} validation error{'s' * (n != 1)}: {first}"
+        return result
+    result.impact = impact(current, result.rules, orders, catalog)
+    return result
+
+
+def merge_findings(first: list[Finding], second: list[Finding]) -> list[Finding]:
+    seen = {(f.code, f.path, f.message) for f in first}
+    return first + [f for f in second if (f.code, f.path, f.message) not in seen]
+
+
+def rule_changes(current: list[Rule], proposed: list[Rule]) -> list[RuleChange]:
+    """Edits: proposed rules whose id is a current rule, as leaf-level changes."""
+    from rules_core.store.diff import field_changes
+
+    by_id = {r.id: rule_json(r) for r in current}
+    out = []
+    for rule in proposed:
+        before, after = by_id.get(rule.id), rule_json(rule)
+        if before is not None:
+            changes = [c.model_dump(mode="json") for c in field_changes(before, after)]
+            out.append(RuleChange(id=rule.id, changes=changes, before=before, after=after))
+    return out
+
+
+def impact(current: list[Rule], proposed: list[Rule], orders: list[Order] | None, catalog: Catalog) -> dict[str, Any]:
+    """The dry-run summary on the given orders, or on the catalog's sample orders."""
+    from rules_core.samples import sample_orders
+    from rules_core.simulate import simulate
+
+    pool = orders if orders is not None else sample_orders(catalog)
+    return simulate(current, proposed, pool, catalog).summary()
