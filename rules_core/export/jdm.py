@@ -66,8 +66,8 @@ The graph
 first, one evaluation per line) -> ``substitute`` (expression, per line: picks the first
 substitute in stock and rewrites the line) -> ``substituted`` (expression: the list of
 substitutions) -> ``after_substitution`` (expression: line-derived order facts recomputed
-when a line changed) -> ``shipment`` (expression: shipment facts for the origin) ->
-``routing`` (first) -> ``routing_exclusions`` (collect) -> ``carrier`` (first) ->
+when a line changed) -> ``routing`` (first) -> ``routing_exclusions`` (collect) ->
+``shipment`` (expression: shipment facts for the origin) -> ``carrier`` (first) ->
 ``carrier_exclusions`` (collect) -> ``finishing`` (collect) -> ``outcome`` (expression) ->
 ``response`` (output).
 
@@ -251,21 +251,24 @@ def _path(field: str, root: str) -> str:
     return root + _PATHS.get(field, field)
 
 
-def condition_expression(t: NormTree, root: str = "") -> str:
+def condition_expression(t: NormTree, root: str = "", stage: str = "finishing") -> str:
     """A ZEN boolean expression with rulewright's semantics for a normalised condition tree.
 
-    ``root`` prefixes every input path (``$nodes.request.`` inside a per-line table).
+    ``root`` prefixes every input path (``$nodes.request.`` inside a per-line table). A fact
+    not yet known at ``stage`` (``shipment.*`` before the carrier stage) is missing there, so
+    its predicates are ``false``, as in rulewright.
     """
     tag = t[0]
     if tag == "p":
-        return predicate_expression(t[1], root)
+        known = FIELDS[t[1].field].known_at(stage)
+        return predicate_expression(t[1], root) if known else "false"
     if tag in ("all", "any"):
         joiner = " and " if tag == "all" else " or "
-        return "(" + joiner.join(condition_expression(c, root) for c in t[1]) + ")"
+        return "(" + joiner.join(condition_expression(c, root, stage) for c in t[1]) + ")"
     if tag == "not":
-        return f"(not {condition_expression(t[1], root)})"
+        return f"(not {condition_expression(t[1], root, stage)})"
     lines = root + "lines"
-    inner = condition_expression(t[1], root)
+    inner = condition_expression(t[1], root, stage)
     if tag == "any_line":
         return f"some({lines}, {inner})"
     if tag == "all_lines":
@@ -323,7 +326,7 @@ def _effective_cell(cr: CompiledRule, root: str = "") -> str:
 
 
 def _when_cell(cr: CompiledRule, root: str = "") -> str:
-    return condition_expression(cr.tree, root) if cr.tree is not None else ""
+    return condition_expression(cr.tree, root, cr.rule.stage) if cr.tree is not None else ""
 
 
 # --- the graph -------------------------------------------------------------------------------------
@@ -476,9 +479,9 @@ def _after_substitution_node(dim_divisor: float) -> dict[str, Any]:
 def _shipment_node() -> dict[str, Any]:
     return _expressions([
         ("shipment.zone", "shipment.origin == null ? null : zones[shipment.origin]"),
-        ("shipment.weight", "order.weight"),
-        ("shipment.dim_weight", "order.dim_weight"),
-        ("shipment.billable_weight", "order.billable_weight"),
+        ("shipment.weight", "shipment.origin == null ? null : order.weight"),
+        ("shipment.dim_weight", "shipment.origin == null ? null : order.dim_weight"),
+        ("shipment.billable_weight", "shipment.origin == null ? null : order.billable_weight"),
     ])
 
 
@@ -542,10 +545,10 @@ def export_jdm(rules: Iterable[Rule] | RuleSet, catalog: Catalog | None = None) 
     g.add("substitute", "expressionNode", _substitute_node(_sku_table(subs, catalog)))
     g.add("substituted", "expressionNode", _substituted_node())
     g.add("after_substitution", "expressionNode", _after_substitution_node(catalog.spec.dim_divisor))
-    g.add("shipment", "expressionNode", _shipment_node())
     g.add("routing", "decisionTableNode", _decisive_table("routing", stage("routing")))
     g.add("routing_exclusions", "decisionTableNode",
           _modifier_table("routing_exclusions", stage("routing"), ["warehouses"]))
+    g.add("shipment", "expressionNode", _shipment_node())
     g.add("carrier", "decisionTableNode", _decisive_table("carrier", stage("carrier"), _ORIGIN))
     g.add("carrier_exclusions", "decisionTableNode",
           _modifier_table("carrier_exclusions", stage("carrier"), ["services", "carriers"], _ORIGIN))
