@@ -633,8 +633,9 @@ def _check_rule(item: Any, refs: References, path: str) -> tuple[list[Finding], 
     if tree is not None and not tree.broken:
         _check_logic(tree, ctx)
         _check_action_feasibility(raw, tree, ctx)
-    elif "when" not in raw or raw.get("when") is None:
+    elif tree is None:
         _check_logic(None, ctx)
+        _check_action_feasibility(raw, None, ctx)
     findings = _dedupe(ctx.findings)
     if rule is None or any(f.severity == "error" for f in findings):
         return findings, None
@@ -1404,8 +1405,8 @@ class Requirements:
         return max(known) if known else None
 
 
-def requirements_of(tree: Node, catalog: Catalog) -> Requirements:
-    parts = conjuncts(tree)
+def requirements_of(tree: Node | None, catalog: Catalog) -> Requirements:
+    parts = conjuncts(tree) if tree is not None else []
     domains = domains_of(n.pred for n in parts if n.pred is not None)
     sku_sets: list[set[str]] = []
     hazmat = domains.get("order.hazmat") is not None and domains["order.hazmat"].candidates() == {True}
@@ -1458,7 +1459,7 @@ def _domestic_pair(svc: Service, origins: set[Any] | None, countries: set[Any] |
     return False
 
 
-def _check_action_feasibility(raw: dict[str, Any], tree: Node, ctx: RuleContext) -> None:
+def _check_action_feasibility(raw: dict[str, Any], tree: Node | None, ctx: RuleContext) -> None:
     then = raw.get("then")
     if not isinstance(then, list):
         return
