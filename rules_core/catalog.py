@@ -174,6 +174,9 @@ class Catalog:
         self._fill_cache: dict[tuple[tuple[str, int], ...], tuple[str, ...]] = {}
         # Per-SKU numbers the engine reads for every line, converted once.
         self.sku_weight_lb = {k.code: k.weight_lb for k in s.skus}
+        self.weight_limits = sorted({v.max_weight_lb for v in s.services})
+        self.quote_cache: dict[tuple, list] = {}
+        self._zone_keys: dict[tuple[str, str | None], dict[str, int]] = {}
         self.sku_volume_in3 = {k.code: k.volume_in3 for k in s.skus}
 
     def warehouses_that_fill(self, need: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
@@ -230,6 +233,21 @@ class Catalog:
             if lo <= prefix[: len(lo)] <= hi:
                 return zone
         return None
+
+    def zone_keys(self, country: str, postal_code: str | None) -> dict[str, int]:
+        """Per warehouse, how near it is to a destination: its zone, 9 for cross-border,
+        10 when unreachable. Default routing prefers the nearest."""
+        key = (country, postal_code[:3].upper() if postal_code else None)
+        keys = self._zone_keys.get(key)
+        if keys is None:
+            keys = {}
+            for w in self.warehouses:
+                z = self.zone(w, country, postal_code)
+                keys[w] = z if z is not None else (9 if self.rate_zone(w, country, postal_code) else 10)
+            if len(self._zone_keys) > 50_000:
+                self._zone_keys.clear()
+            self._zone_keys[key] = keys
+        return keys
 
     def rate_zone(self, origin: str, country: str, postal_code: str | None) -> str | None:
         """The key into transit and rate tables: the zone as text, or 'intl' for cross-border."""

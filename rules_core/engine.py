@@ -51,6 +51,7 @@ from rules_core.quantities import Money
 from rules_core.registry import STAGES
 from rules_core.shipping import (
     SERVICE_LEVEL_DAYS,
+    allowed_quotes,
     Quote,
     cheapest,
     eligible_quotes,
@@ -62,7 +63,7 @@ from rules_core.shipping import (
 ALL_CLIENTS = "*"
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: comparing the pydantic rules is slow and never needed
 class CompiledRule:
     rule: Rule
     tree: NormTree | None
@@ -182,13 +183,11 @@ class _Run:
         self.stages = crs.for_client(order.client)
         self.subs = crs.substitutions.get(order.client) or crs.substitutions[ALL_CLIENTS]
         self.facts = order_facts(order, catalog, as_of)
-        # The engine builds its outputs from values it has already checked, so it skips pydantic
-        # validation (model_construct) on this hot path.
-        self.decision = Decision.model_construct(order_id=order.id, ruleset=crs.version)
+        self.decision = Decision(order_id=order.id, ruleset=crs.version)
         self.trace: list[TraceEntry] = self.decision.trace
 
     def exception(self, stage: str, code: str, message: str, rule: str | None = None) -> None:
-        self.decision.exceptions.append(ExceptionOut.model_construct(code=code, message=message, stage=stage, rule=rule))
+        self.decision.exceptions.append(ExceptionOut(code=code, message=message, stage=stage, rule=rule))
 
     def matches(self, cr: CompiledRule, stage: str) -> bool:
         """Traced evaluation of one rule (effective window, then conditions)."""
@@ -215,7 +214,7 @@ class _Run:
             decisive, modifiers = self._traced_stage(stage, cs)
         applied = self.decision.applied_rules
         applied.extend(cr.id for cr in modifiers)
-        if decisive is not None and decisive not in modifiers:
+        if decisive is not None and not decisive.modifiers:  # else it is among the modifiers already
             applied.append(decisive.id)
         return decisive, modifiers
 
@@ -257,7 +256,7 @@ def _hold_stage(run: _Run) -> None:
     _, mods = run.run_stage("hold")
     for cr in mods:
         for a in cr.modifiers:
-            run.decision.holds.append(HoldOut.model_construct(rule=cr.id, reason=a.reason, queue=a.queue))
+            run.decision.holds.append(HoldOut(rule=cr.id, reason=a.reason, queue=a.queue))
 
 
 def _substitution_stage(run: _Run) -> list[OrderLine]:
@@ -297,16 +296,8 @@ def _default_warehouse(run: _Run, fillers: tuple[str, ...], excluded: set[str]) 
     candidates = [w for w in fillers if w not in excluded]
     if not candidates:
         return None
-    country, postal = f["dest.country"], f["dest.postal_code"]
-
-    def zone_key(w: str) -> int:
-        z = catalog.zone(w, country, postal)
-        if z is not None:
-            return z
-        return 9 if catalog.rate_zone(w, country, postal) else 10  # cross-border after domestic
-
-    zones = {w: zone_key(w) for w in candidates}
-    best = min(zones.values())
+    zones = catalog.zone_keys(f["dest.country"], f["dest.postal_code"])
+    best = min(zones[w] for w in candidates)
     tied = [w for w in candidates if zones[w] == best]
     if len(tied) == 1:
         return tied[0]
@@ -355,17 +346,16 @@ def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
     f, catalog = run.facts, run.catalog
     set_shipment_facts(f, origin, catalog)
     decisive, mods = run.run_stage("carrier")
-    ex_services = {s for cr in mods for a in cr.modifiers for s in (a.services or [])}
-    ex_carriers = {c for cr in mods for a in cr.modifiers for c in (a.carriers or [])}
+    ex_services = {s for cr in mods for a in cr.modifiers for s in (a.services or ())}
+    ex_carriers = {c for cr in mods for a in cr.modifiers for c in (a.carriers or ())}
 
     def allowed(code: str) -> bool:
         return code not in ex_services and catalog.services[code].carrier not in ex_carriers
 
     if decisive is None:
         deadline = SERVICE_LEVEL_DAYS[f["order.service_level"]]
-        pool = [s for s in catalog.services.values() if allowed(s.code)]
-        quotes = [q for q in eligible_quotes(origin, f, catalog, pool) if q.transit_days <= deadline]
-        best = cheapest(quotes)
+        quotes = allowed_quotes(eligible_quotes(origin, f, catalog), ex_services, ex_carriers)
+        best = cheapest([q for q in quotes if q.transit_days <= deadline])
         if best is None:
             run.exception("carrier", "no_eligible_service",
                           f"no eligible service from {origin} delivers within {deadline} days "
@@ -385,10 +375,10 @@ def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
         if q is None:
             run.exception("carrier", "service_ineligible", reason or f"{svc.code} has no rate for this shipment", rid)
         return q, f"rule:{rid}"
-    pool = [s for s in catalog.services.values() if allowed(s.code) and (
-        (not a.services and not a.carriers) or s.code in (a.services or ()) or s.carrier in (a.carriers or ()))]
-    quotes = [q for q in eligible_quotes(origin, f, catalog, pool)
-              if a.max_transit_days is None or q.transit_days <= a.max_transit_days]
+    listed = (not a.services and not a.carriers)
+    quotes = [q for q in allowed_quotes(eligible_quotes(origin, f, catalog), ex_services, ex_carriers)
+              if (listed or q.service in (a.services or ()) or q.carrier in (a.carriers or ()))
+              and (a.max_transit_days is None or q.transit_days <= a.max_transit_days)]
     best = cheapest(quotes) if a.objective == "cheapest" else fastest(quotes)
     if best is None:
         within = f" within {a.max_transit_days} days" if a.max_transit_days else ""
@@ -422,15 +412,12 @@ def decide(order: Order, ruleset: CompiledRuleSet | RuleSet | Iterable[Rule], ca
     _hold_stage(run)
     lines = _substitution_stage(run)
     origin, routed_by = _routing_stage(run, lines)
-    shipment = Shipment.model_construct(warehouse=origin, lines=list(range(len(lines))), routed_by=routed_by)
-    if origin is not None:
-        q, decided_by = _carrier_stage(run, origin)
-        shipment.zone = run.facts["shipment.zone"]
-        shipment.decided_by = decided_by
-        if q is not None:
-            shipment.carrier, shipment.service, shipment.transit_days = q.carrier, q.service, q.transit_days
-            shipment.cost = Money.model_construct(amount=q.cost, currency=catalog.spec.currency)
-    d.shipments.append(shipment)
+    q, decided_by = _carrier_stage(run, origin) if origin is not None else (None, "default")
+    d.shipments.append(Shipment(
+        warehouse=origin, lines=list(range(len(lines))), zone=run.facts.get("shipment.zone"),
+        carrier=q.carrier if q else None, service=q.service if q else None,
+        cost=Money(amount=q.cost, currency=catalog.spec.currency) if q else None,
+        transit_days=q.transit_days if q else None, routed_by=routed_by, decided_by=decided_by))
     _finishing_stage(run)
     d.held = bool(d.holds or d.exceptions)
     return d

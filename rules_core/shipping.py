@@ -3,6 +3,7 @@ cost and in how many days (from the catalog's zone charts, transit tables and ra
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,18 +63,11 @@ def _quote_key(origin: str, facts: dict[str, Any], catalog: Catalog) -> tuple | 
     if weight is None:
         return None
     postal = facts["dest.postal_code"]
-    limits = tuple(weight > m + 1e-9 for m in _weight_limits(catalog))
+    # Eligibility depends on the weight only through the service limits it exceeds.
+    exceeded = bisect.bisect_left(catalog.weight_limits, weight - 1e-9)
     return (origin, facts["dest.country"], facts["dest.region"], postal[:3] if postal else None,
             facts["dest.residential"], facts["dest.po_box"], facts["order.hazmat"],
-            facts["_billable_weight"], limits)
-
-
-def _weight_limits(catalog: Catalog) -> tuple[float, ...]:
-    limits = catalog.__dict__.get("_weight_limits")
-    if limits is None:
-        limits = tuple(sorted({s.max_weight_lb for s in catalog.services.values()}))
-        catalog.__dict__["_weight_limits"] = limits
-    return limits
+            facts["_billable_weight"], exceeded)
 
 
 def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
@@ -84,7 +78,7 @@ def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
     rate tables never change while a catalog is loaded.
     """
     key = _quote_key(origin, facts, catalog)
-    cache: dict[tuple, list[Quote]] = catalog.__dict__.setdefault("_quote_cache", {})
+    cache = catalog.quote_cache
     every = cache.get(key) if key is not None else None
     if every is None:
         every = []
@@ -101,6 +95,13 @@ def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
         return every
     wanted = {s.code for s in services}
     return [q for q in every if q.service in wanted]
+
+
+def allowed_quotes(quotes: list[Quote], services: set[str], carriers: set[str]) -> list[Quote]:
+    """Quotes whose service and carrier are not excluded."""
+    if not services and not carriers:
+        return quotes
+    return [q for q in quotes if q.service not in services and q.carrier not in carriers]
 
 
 def cheapest(quotes: list[Quote]) -> Quote | None:

@@ -1,0 +1,114 @@
+"""Speed of the rules core, printed as figures (run: python -m evals.bench_engine).
+
+Measures, in one run on one core:
+- decide: orders/s with a 1,000-rule set over the three demo clients and 20,000 generated
+  orders, tracing off and on (median of repeats);
+- decide through the command line, JSON in and out, after start-up;
+- simulate: a 50-rule change against 10,000 sample orders;
+- validate: a 1,000-rule set including rule-set findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from evals.rulegen import generate_rules, raw_rules
+from rules_core.catalog import demo_catalog
+from rules_core.engine import compile_rules, decide
+from rules_core.models import rule_json
+from rules_core.samples import generate_orders
+from rules_core.simulate import simulate
+
+
+def _median(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_decide(n_rules: int, n_orders: int, repeats: int) -> dict[str, float]:
+    cat = demo_catalog()
+    rules = generate_rules(n_rules)
+    orders = generate_orders(n_orders, seed=21)
+    t = time.perf_counter()
+    crs = compile_rules(rules)
+    compile_s = time.perf_counter() - t
+    for o in orders[:2000]:  # warm the quote and zone caches as a long-running process would
+        decide(o, crs, cat)
+    fast = _median(lambda: [decide(o, crs, cat) for o in orders], repeats)
+    traced = _median(lambda: [decide(o, crs, cat, trace=True) for o in orders[: n_orders // 4]], repeats)
+    return {"rules": n_rules, "orders": n_orders, "compile_s": round(compile_s, 3),
+            "orders_per_s": round(n_orders / fast), "orders_per_s_traced": round((n_orders // 4) / traced)}
+
+
+def bench_cli(n_orders: int) -> dict[str, float]:
+    """The command line, JSON in and out, minus start-up (timed with 10 orders)."""
+    cat = demo_catalog()
+    orders = [o.model_dump(mode="json") for o in generate_orders(n_orders, seed=5, catalog=cat)]
+    with tempfile.TemporaryDirectory() as tmp:
+        rules_file = Path(tmp) / "rules.json"
+        rules_file.write_text(json.dumps(raw_rules(1000)))
+        big, small = Path(tmp) / "orders.json", Path(tmp) / "ten.json"
+        big.write_text(json.dumps(orders))
+        small.write_text(json.dumps(orders[:10]))
+        env = {**os.environ, "RULEWRIGHT_HOME": tmp}
+
+        def run(path: Path) -> float:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "ui.cli", "decide", str(path), "--rules", str(rules_file), "--json"],
+                           check=True, stdout=subprocess.DEVNULL, env=env)
+            return time.perf_counter() - t
+
+        startup = statistics.median(run(small) for _ in range(3))
+        total = statistics.median(run(big) for _ in range(3))
+    return {"orders": n_orders, "startup_s": round(startup, 3), "total_s": round(total, 3),
+            "orders_per_s_after_startup": round(n_orders / max(total - startup, 1e-9))}
+
+
+def bench_simulate(n_change: int, n_orders: int, repeats: int) -> dict[str, float]:
+    cat = demo_catalog()
+    current = generate_rules(1000)
+    proposed = generate_rules(n_change, seed=99)
+    orders = generate_orders(n_orders, seed=7)
+    seconds = _median(lambda: simulate(current, proposed, orders, cat), repeats)
+    return {"change_rules": n_change, "orders": n_orders, "seconds": round(seconds, 3)}
+
+
+def bench_validate(n_rules: int, repeats: int) -> dict[str, float]:
+    from rules_core.validator import validate
+
+    cat = demo_catalog()
+    raw = [rule_json(r) for r in generate_rules(n_rules)]
+    seconds = _median(lambda: validate(raw, cat), repeats)
+    return {"rules": n_rules, "seconds": round(seconds, 3)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    q = args.quick
+    figures = {
+        "decide": bench_decide(1000, 2000 if q else 20000, args.repeats),
+        "decide_cli": bench_cli(1000 if q else 20000),
+        "simulate": bench_simulate(50, 1000 if q else 10000, args.repeats),
+        "validate": bench_validate(1000, args.repeats),
+    }
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
