@@ -21,6 +21,7 @@ Every failure becomes an ``LLMError`` with one redacted line; nothing here saves
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Iterator
 
@@ -100,6 +101,8 @@ class ChatModel:
     """One configured endpoint and model."""
 
     def __init__(self, settings: LLMSettings, *, http_client: Any = None) -> None:
+        import instructor  # noqa: F401 - its loggers must exist before guard_logs filters them
+
         self.settings = settings.require()
         self.secrets = settings.secrets()
         self._openai = make_openai(settings, http_client)
@@ -281,9 +284,17 @@ def _refusal(response: Any) -> str | None:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first problem of the last reply, in one short line."""
+    from pydantic import ValidationError
+
     for e in _chain(exc):
-        if type(e).__name__ in ("ValidationError", "JSONDecodeError", "ResponseParsingError"):
-            text = str(e).splitlines()
-            short = " ".join(t.strip() for t in text[:3] if t.strip())
-            return short[:200]
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        if isinstance(e, ValidationError) and e.errors():
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            return f"{where + ': ' if where else ''}{first['msg']}"[:200]
+        if isinstance(e, json.JSONDecodeError):
+            return f"not JSON: {e.msg}"
+        if type(e).__name__ == "ResponseParsingError":
+            return str(e).splitlines()[0][:200]
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
