@@ -76,7 +76,6 @@ from rules_core.findings import Finding, Severity, did_you_mean, pointer
 from rules_core.models import (
     ACTION_STAGE,
     DECISIVE_ACTIONS,
-    RULE_ID_PATTERN,
     AddTag,
     AllLines,
     AllOf,
@@ -88,7 +87,6 @@ from rules_core.models import (
     Hold,
     Insure,
     NotOf,
-    Predicate,
     PreferWarehouses,
     RateShop,
     RequireSignature,
@@ -100,7 +98,7 @@ from rules_core.models import (
     rule_json,
 )
 from rules_core.quantities import CURRENCIES, WEIGHT_UNITS, to_base, unit_kind
-from rules_core.registry import ALL_OPS, FIELDS, OP_WORDS, STAGE_INDEX, FieldSpec
+from rules_core.registry import ALL_OPS, FIELDS, OP_WORDS, FieldSpec
 from rules_core.schema import rule_schema, ruleset_schema
 
 __all__ = ["CODES", "validate", "validate_rule", "parse_rules", "rule_schema", "ruleset_schema"]
@@ -967,7 +965,7 @@ class _PredicateValue:
             self.fail("mixed_currencies", f"the range {raw[0]['currency']} to {raw[1]['currency']} mixes "
                       "currencies", self.where + "/1", f"give both ends in {raw[0]['currency']}")
         elif lo > hi:
-            self.fail("empty_range", f"`between` low end is above its high end, so nothing matches",
+            self.fail("empty_range", "`between` low end is above its high end, so nothing matches",
                       self.where, "write [low, high]; swap the two values")
 
     def _items(self, raw: Any) -> None:

@@ -150,3 +150,14 @@ def test_validator_failure_is_a_finding_not_an_exception(catalog: Catalog, monke
     findings = validate([BAD_UNIT], catalog)
     assert [(f.code, f.severity, f.path, f.hint) for f in findings] == [
         ("validator_failure", "error", "/0", "please report this input as a bug")]
+
+
+def test_domestic_only_service_cannot_cross_the_border() -> None:
+    wider = load_catalog()
+    svc = wider.services["UPS_2DAY"]
+    wider.services["UPS_2DAY"] = svc.model_copy(update={"dest_countries": ["US", "CA"]})
+    rule = {"id": "a", "when": {"field": "dest.country", "op": "eq", "value": "CA"},
+            "then": [{"action": "use_service", "service": "UPS_2DAY"}]}
+    found = [f for f in validate(rule, wider) if f.code == "action_impossible"]
+    assert [(f.severity, f.path) for f in found] == [("error", "/then/0/service")]
+    assert "domestic only" in found[0].message

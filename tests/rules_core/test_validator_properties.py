@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules_core.catalog import Catalog, load_catalog
+from rules_core.catalog import load_catalog
 from rules_core.findings import Finding
 from rules_core.models import ACTION_STAGE
 from rules_core.registry import ALL_OPS, FIELDS
