@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -467,7 +467,10 @@ class Store:
                 raise Conflict("active version moved")
             if s.get(RuleSetRow, digest) is None:
                 s.add(RuleSetRow(hash=digest, rule_count=len(merged), rules=_rules_text(merged)))
-            version = VersionRow(ruleset=digest, parent_id=row.base_version, proposal_id=row.id, author=row.author,
+            # Numbered under the lock, not from a sequence: version numbers have no gaps even on
+            # PostgreSQL, where a rolled-back approval would otherwise burn a sequence value.
+            number = (s.exec(select(func.max(VersionRow.id))).one() or 0) + 1
+            version = VersionRow(id=number, ruleset=digest, parent_id=row.base_version, proposal_id=row.id, author=row.author,
                                  approver=reviewer, note=row.note, created_at=now)
             s.add(version)
             s.flush()

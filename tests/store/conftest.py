@@ -52,3 +52,11 @@ def store(store_url: str):  # type: ignore[no-untyped-def]
     s = open_store(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL of an empty PostgreSQL store database (tests using it are marked ``postgres``)."""
+    if not PG_URL:
+        pytest.skip("RULEWRIGHT_TEST_PG_URL is not set (start a server with tests/store/pg.sh)")
+    yield from _pg_database(PG_URL)

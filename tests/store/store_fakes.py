@@ -67,3 +67,28 @@ def hang_in_approval(url: str, proposal: int, reviewer: str, flag: str) -> None:
 
     store = open_store(url, **{"approve:version-written": hang})
     store.approve(proposal, reviewer)
+
+
+def open_only(url: str, barrier: Any, out: Any) -> None:
+    """Open (and so migrate) a fresh store at the same moment as other workers."""
+    barrier.wait(timeout=30)
+    try:
+        open_store(url).close()
+        out.put("ok")
+    except Exception as exc:
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every store table (and the schema revision), in primary-key order."""
+    from sqlalchemy import select as sa_select, text
+
+    from rules_core.store.schema import store_registry
+
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with store.engine.connect() as conn:
+        for table in store_registry.metadata.sorted_tables:
+            rows = conn.execute(sa_select(table).order_by(*table.primary_key.columns)).all()
+            out[table.name] = [tuple(r) for r in rows]
+        out["alembic_version"] = [tuple(r) for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    return out
