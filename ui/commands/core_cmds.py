@@ -193,6 +193,21 @@ def render_impact(impact: Any, limit: int = 10) -> None:
         console.print(f"  ... and {impact.changed - limit} more changed orders (use --json for all)")
 
 
+@friendly
+def facts_cmd(order_file: Path = typer.Argument(..., help="one order object or a JSON list of orders"),
+              origin: Optional[str] = typer.Option(None, "--origin", help="warehouse the shipment leaves from (fills the carrier-stage facts)"),
+              as_json: bool = JSON_OPT, catalog: Optional[Path] = CATALOG_OPT) -> None:
+    """The exact JSON input the exported JDM graph takes, for each order (see docs/jdm.md)."""
+    from rules_core.export.jdm import jdm_facts
+
+    cat = get_catalog(catalog)
+    if origin is not None and origin not in cat.warehouses:
+        fail(f"--origin: unknown warehouse {origin!r} (one of {', '.join(cat.warehouses)})")
+    data = read_json(order_file)
+    facts = [jdm_facts(o, cat, origin=origin) for o in parse_orders(data, str(order_file))]
+    print_json(facts if isinstance(data, list) else facts[0])
+
+
 SECTIONS = {"clients": "client", "channels": "channel", "warehouses": "warehouse", "carriers": "carrier",
             "services": "service", "skus": "sku", "countries": "country", "regions": "region",
             "categories": "category"}
@@ -227,3 +242,4 @@ def register(app: typer.Typer) -> None:
     app.command("decide")(decide_cmd)
     app.command("simulate")(simulate_cmd)
     app.command("catalog")(catalog_cmd)
+    app.command("facts")(facts_cmd)
