@@ -1274,6 +1274,8 @@ def _window(rule: Rule) -> tuple[datetime | None, datetime | None]:
 
 
 def _check_logic(tree: Node | None, ctx: RuleContext) -> None:
+    if tree is None and ctx.stage == "substitution":
+        return  # a substitution applies only to lines of its SKU that are out of stock: never "everything"
     if tree is None:
         ctx.add("matches_everything", "the rule has no `when`, so it applies to every order"
                 + (f" of {', '.join(ctx.clients)}" if ctx.clients else " of every client"),

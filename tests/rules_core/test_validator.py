@@ -161,3 +161,8 @@ def test_domestic_only_service_cannot_cross_the_border() -> None:
     found = [f for f in validate(rule, wider) if f.code == "action_impossible"]
     assert [(f.severity, f.path) for f in found] == [("error", "/then/0/service")]
     assert "domestic only" in found[0].message
+
+
+def test_unconditional_substitution_does_not_match_everything(catalog: Catalog) -> None:
+    rule = {"id": "a", "then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}
+    assert validate(rule, catalog) == []
