@@ -1,0 +1,1472 @@
+"""Reading one ops sentence ("Hold orders over $2,000 for fraud review") into a Clause.
+
+A recursive-descent reader over the tokens of ``normalize``: at each position it tries the
+phrase readers (exceptions, actions, scope, priority, dates, conditions, filler words) and
+stops with a ``Refusal`` at the first token none of them accounts for. Nothing is skipped
+silently: a word the reader does not know makes the whole sentence a question, never a guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Callable, Literal
+
+from assistant.offline.normalize import Tok, month_day
+from assistant.offline.vocabulary import Vocabulary, phrase_key
+from rules_core.catalog import Catalog
+from rules_core.registry import WEEKDAYS
+
+Node = dict[str, Any]
+
+
+class Refusal(Exception):
+    """The sentence cannot be turned into rules without guessing."""
+
+    def __init__(self, status: Literal["clarify", "error"], message: str,
+                 suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.suggestions = suggestions or []
+
+
+@dataclass
+class Clause:
+    """What one sentence says: scope, conditions (all of them hold), actions, window, priority."""
+
+    clients: list[str] = field(default_factory=list)
+    conds: list[Node] = field(default_factory=list)
+    actions: list[Node] = field(default_factory=list)
+    priority: int | None = None
+    eff_from: date | None = None
+    eff_until: date | None = None
+    refers_back: bool = False
+    bare_from: str | None = None  # "from W" without a verb: origin condition or elided ship_from
+    sub_source: str | None = None  # "if X is out of stock"
+    pending_tag: bool = False
+    words: list[str] = field(default_factory=list)  # key words for ids
+
+
+# --- word lists ----------------------------------------------------------------------------------
+
+FILLERS = frozenset("""
+    please the a an orders order shipments shipment packages package parcels parcel anything
+    everything all any every that which who whose is are be being been should must always will
+    need needs to it they them their its these those ones one we our any customer customers
+    goes go going should also then if when where whenever of and get gets sent placed
+    items item ship ships shipped
+""".split())
+# Words with a meaning the reader does not express, with the question to ask.
+VAGUE = {
+    "heavy": "What weight counts as heavy? Say e.g. 'over 20 lb'.",
+    "heavier": "Heavier than what? Say e.g. 'heavier than 20 lb'.",
+    "light": "What weight counts as light? Say e.g. 'under 2 lb'.",
+    "lightweight": "What weight counts as light? Say e.g. 'under 2 lb'.",
+    "big": "What makes an order big: a weight ('over 20 lb'), a value ('over $500') or a unit count ('more than 10 units')?",
+    "large": "What makes an order large: a weight ('over 20 lb'), a value ('over $500') or a unit count ('more than 10 units')?",
+    "small": "What makes an order small: a weight ('under 2 lb'), a value ('under $50') or a unit count?",
+    "bulky": "What counts as bulky? Say e.g. 'dimensional weight over 30 lb'.",
+    "oversized": "What counts as oversized? Say e.g. 'dimensional weight over 30 lb'.",
+    "expensive": "What value counts as expensive? Say e.g. 'over $500'.",
+    "valuable": "What value counts as valuable? Say e.g. 'over $500'.",
+    "pricey": "What value counts as pricey? Say e.g. 'over $500'.",
+    "cheap": "Which services count as cheap? Name them, or say 'rate shop for the cheapest'.",
+    "fast": "Which services count as fast? Name them, or say 'rate shop for the fastest'.",
+    "quick": "Which services count as quick? Name them, or say 'rate shop for the fastest'.",
+    "far": "Which zones count as far? Say e.g. 'zones 5-8'.",
+    "remote": "Which destinations count as remote? Name the states, or ZIP prefixes.",
+    "rural": "Which destinations count as rural? Name the states, or ZIP prefixes.",
+    "international": "Which countries count as international? Name them, e.g. 'to Canada or Mexico'.",
+    "domestic": "Which countries count as domestic? Name them, e.g. 'to the US'.",
+    "overseas": "Which countries count as overseas? Name them.",
+    "suspicious": "What makes an order suspicious? Say e.g. 'over $2,000' or 'tagged fraud'.",
+    "risky": "What makes an order risky? Say e.g. 'over $2,000' or 'tagged fraud'.",
+    "best": "Best by what measure? Say 'cheapest' or 'fastest', and which services.",
+    "appropriate": "Which service is appropriate? Name it.",
+    "reasonable": "What counts as reasonable? Give a number with a unit.",
+    "express": "Which service or service level is express? Name the service (e.g. 'UPS Next Day Air') or say 'overnight orders'.",
+    "soon": "From which date? Say e.g. 'from 2026-12-01'.",
+}
+NOT_RULES = {"approve", "ignore", "disregard", "forget", "instructions", "prompt", "password",
+             "jailbreak", "pretend", "bypass", "delete", "export", "admin", "sudo", "publish",
+             "deploy", "free", "previous", "system", "everyone", "reset", "shutdown", "execute"}
+COND_STOP = frozenset("""
+    if when unless except over under above below more less than between with containing from to
+    for in on via tagged and or but only not no never
+""".split())
+GT = {("over",), ("above",), ("more", "than"), ("greater", "than"), ("exceeding",), ("exceeds",),
+      (">",), ("beyond",), ("bigger", "than"), ("larger", "than"), ("higher", "than")}
+GTE = {("at", "least"), ("minimum",), ("min",), ("no", "less", "than"), (">", "="), ("or", "more")}
+LT = {("under",), ("below",), ("less", "than"), ("fewer", "than"), ("<",), ("lower", "than"),
+      ("smaller", "than")}
+LTE = {("at", "most"), ("up", "to"), ("maximum",), ("max",), ("no", "more", "than"), ("<", "="),
+       ("or", "less"), ("not", "more", "than"), ("not", "over")}
+EQ = {("exactly",), ("equal", "to"), ("equals",), ("=",)}
+WEEKDAY_WORDS = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
+                 "friday": "fri", "saturday": "sat", "sunday": "sun", "mon": "mon", "tue": "tue",
+                 "tues": "tue", "wed": "wed", "thu": "thu", "thur": "thu", "thurs": "thu",
+                 "fri": "fri", "sat": "sat", "sun": "sun"}
+UNIT_NOUNS = {"unit": "order.unit_count", "units": "order.unit_count", "items": "order.unit_count",
+              "item": "order.unit_count", "pieces": "order.unit_count", "piece": "order.unit_count",
+              "pcs": "order.unit_count", "lines": "order.line_count", "line": "order.line_count",
+              "skus": "order.line_count"}
+FIELD_WORDS = {"value": "order.value", "worth": "order.value", "valued": "order.value",
+               "total": "order.value", "subtotal": "order.value", "priced": "order.value",
+               "weight": "order.weight", "weighs": "order.weight", "weighing": "order.weight",
+               "weigh": "order.weight"}
+SERVICE_LEVELS = {"standard": "standard", "expedited": "expedited", "overnight": "overnight",
+                  "next-day": "overnight"}
+DEFAULT_HOLD_REASON = "manual review"
+# Words the reader knows that a person may capitalise mid-sentence.
+KNOWN_WORDS = frozenset("""
+    hold ship use tag require insure never rate shop substitute prefer exclude zone zones po box
+    boxes residential commercial unless except monday tuesday wednesday thursday friday saturday
+    sunday weekends weekdays dec december jan january feb february mar march apr april may jun june
+    jul july aug august sep sept september oct october nov november utc gmt hazmat signature
+""".split())
+
+
+def _suggest(word: str, vocab: Vocabulary) -> list[str]:
+    keys = difflib.get_close_matches(phrase_key(word), vocab.all_names(), n=4, cutoff=0.5)
+    out: list[str] = []
+    for k in keys:
+        for cand in vocab.phrases[k]:
+            name = f"{vocab.display.get(cand, cand[1])} ({cand[1]})"
+            if name not in out:
+                out.append(name)
+    return out[:5]
+
+
+class SentenceReader:
+    """Reads one sentence's tokens into a Clause, or raises Refusal."""
+
+    def __init__(self, toks: list[Tok], vocab: Vocabulary, catalog: Catalog, today: date,
+                 previous: Clause | None) -> None:
+        self.toks, self.vocab, self.catalog, self.today = toks, vocab, catalog, today
+        self.i = 0
+        self.c = Clause()
+        self.previous = previous
+        self.negate_next_action = False
+        self.rate_shop: Node | None = None
+        self.pending_or = False
+
+    # --- cursor helpers ----------------------------------------------------------------------
+
+    def peek(self, k: int = 0) -> Tok | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def at_words(self, *words: str, k: int = 0) -> bool:
+        for n, w in enumerate(words):
+            t = self.peek(k + n)
+            if t is None or not ((t.kind == "WORD" and t.text == w) or (t.kind == "PUNCT" and t.text == w)):
+                return False
+        return True
+
+    def take_words(self, *words: str) -> bool:
+        if self.at_words(*words):
+            self.i += len(words)
+            return True
+        return False
+
+    def take_any(self, phrases: set[tuple[str, ...]]) -> bool:
+        for ph in sorted(phrases, key=len, reverse=True):
+            if self.take_words(*ph):
+                return True
+        return False
+
+    def skip(self, *words: str) -> None:
+        while self.peek() is not None and self.peek().is_word(*words):  # type: ignore[union-attr]
+            self.i += 1
+
+    def entity(self, *kinds: str, k: int = 0) -> tuple[str, str] | None:
+        """The entity at the cursor when exactly one of its candidates is of ``kinds``."""
+        t = self.peek(k)
+        if t is None or t.kind != "ENTITY":
+            return None
+        hits = [c for c in t.cands if c[0] in kinds]
+        if len(hits) > 1:
+            names = " or ".join(f"{self.vocab.display.get(h, h[1])} ({h[0]} {h[1]})" for h in hits)
+            raise Refusal("clarify", f"'{t.orig}' could mean {names}. Which one?")
+        return hits[0] if hits else None
+
+    def entity_list(self, *kinds: str) -> list[tuple[str, str]]:
+        """Entities of ``kinds`` joined by commas, slashes, 'or', 'and', 'then'."""
+        out: list[tuple[str, str]] = []
+        first = self.entity(*kinds)
+        if first is None:
+            return out
+        out.append(first)
+        self.i += 1
+        while True:
+            save = self.i
+            sep = False
+            while self.peek() is not None and (self.at_words(",") or self.at_words("/") or self.at_words("or")
+                                               or self.at_words("and") or self.at_words("then")):
+                self.i += 1
+                sep = True
+            if self.at_words("either") or self.at_words("the"):
+                self.i += 1
+            nxt = self.entity(*kinds) if sep else None
+            if nxt is None:
+                self.i = save
+                return out
+            out.append(nxt)
+            self.i += 1
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def read(self) -> Clause:
+        readers: list[Callable[[], bool]] = [
+            self.read_punct, self.read_exception, self.read_negated_action, self.read_action,
+            self.read_scope, self.read_priority, self.read_window, self.read_for,
+            self.read_condition_chunk, self.read_from, self.read_as_tag, self.read_filler,
+        ]
+        while self.peek() is not None:
+            if not any(reader() for reader in readers):
+                self.unknown(self.peek())  # type: ignore[arg-type]
+        return self.c
+
+    def unknown(self, t: Tok) -> None:
+        name = self.unknown_name()
+        if name is not None:
+            t = name
+        word = t.orig or t.text
+        low = t.text.lower()
+        if low in NOT_RULES:
+            raise Refusal("error", f"'{word}': this is not something a rule can do. A rule says when "
+                          "to hold, substitute, route, pick a carrier, tag, require a signature or insure.")
+        if low in VAGUE and VAGUE[low]:
+            raise Refusal("clarify", f"'{word}' is vague. {VAGUE[low]}")
+        if name is not None or t.kind == "UNKNOWN" or (t.kind == "WORD" and any(ch.isupper() for ch in word[1:])):
+            sugg = _suggest(word, self.vocab)
+            hint = f" Did you mean {', '.join(sugg)}?" if sugg else ""
+            raise Refusal("error", f"unknown name '{word}': it is not in the catalog.{hint}", sugg)
+        if t.kind == "NUM":
+            raise Refusal("clarify", f"'{word}' has no unit: is it a weight (lb, kg), an amount ($, USD, CAD), "
+                          "or a number of units?")
+        sugg = _suggest(word, self.vocab)
+        raise Refusal("clarify", f"I do not understand '{word}' here. Could you rephrase it with the "
+                      "names of fields, services, warehouses or SKUs?", sugg)
+
+    def unknown_name(self) -> Tok | None:
+        """The first token of the sentence that looks like a name the catalog does not have."""
+        for j, t in enumerate(self.toks):
+            if t.kind == "UNKNOWN":
+                return t
+            if t.kind == "WORD" and t.text not in FILLERS and t.text not in COND_STOP and t.text not in NOT_RULES \
+                    and t.text not in VAGUE and (any(ch.isupper() for ch in t.orig[1:])
+                                                 or (j > 0 and t.orig[:1].isupper() and t.text not in KNOWN_WORDS)):
+                return t
+        return None
+
+    def read_punct(self) -> bool:
+        t = self.peek()
+        if t is not None and t.kind == "PUNCT" and t.text in (",", ":", "!", "("):
+            self.i += 1
+            return True
+        if t is not None and t.kind == "PUNCT" and t.text in (")",):
+            self.i += 1
+            return True
+        return False
+
+    def read_filler(self) -> bool:
+        t = self.peek()
+        if t is None or t.kind != "WORD" or t.text not in FILLERS:
+            return False
+        if t.text in ("ones", "those", "these") and self.previous is not None:
+            self.c.refers_back = True
+        if t.text == "or" or t.text == "and":
+            return False
+        self.i += 1
+        return True
+
+    # --- exceptions and "or" -------------------------------------------------------------------
+
+    def read_exception(self) -> bool:
+        if not (self.take_words("unless") or self.take_words("except", "for") or self.take_words("except", "when")
+                or self.take_words("except", "if") or self.take_words("except") or self.take_words("excluding")
+                or self.take_words("but", "not")):
+            return False
+        self.skip("it", "is", "they", "are", "the", "order", "orders", "ones", "those", "when", "if", "for")
+        nodes = self.condition_group()
+        if not nodes:
+            raise Refusal("clarify", "Unless what? I could not read the exception as a condition.")
+        inner = nodes[0] if len(nodes) == 1 else {"all": nodes}
+        self.c.conds.append({"not": inner})
+        return True
+
+    def condition_group(self) -> list[Node]:
+        """Conditions joined by and/or (a mix needs brackets, so it is refused)."""
+        first = self.condition()
+        if first is None:
+            return []
+        items, joiner = [first], None
+        while True:
+            save = self.i
+            self.skip(",")
+            word = "or" if self.at_words("or") else "and" if self.at_words("and") else None
+            if word is None:
+                self.i = save
+                break
+            self.i += 1
+            self.skip("it", "is", "they", "are", "if", "when", "the", "order", "orders")
+            nxt = self.condition()
+            if nxt is None:
+                self.i = save
+                break
+            if joiner and joiner != word:
+                raise Refusal("clarify", "The conditions mix 'and' and 'or'; which go together? "
+                              "Split them into separate sentences or group them.")
+            joiner = word
+            items.append(nxt)
+        if joiner == "or":
+            return [{"any": items}]
+        return items
+
+    def read_condition_chunk(self) -> bool:
+        nodes = self.condition_group()
+        if not nodes:
+            return False
+        if self.pending_or and self.c.conds:
+            prev = self.c.conds.pop()
+            merged = prev["any"] if "any" in prev else [prev]
+            self.c.conds.append({"any": merged + nodes})
+            self.pending_or = False
+        else:
+            self.c.conds.extend(nodes)
+        if self.at_words("or") and self.peek(1) is not None:
+            save = self.i
+            self.i += 1
+            self.skip("if", "when", "the", "orders", "order", "to", "it", "is")
+            nxt = self.condition_group()
+            if nxt:
+                prev = self.c.conds.pop()
+                self.c.conds.append({"any": [prev, *nxt]})
+            else:
+                self.i = save
+        return True
+
+    # --- conditions --------------------------------------------------------------------------
+
+    def condition(self) -> Node | None:
+        save = self.i
+        negate = False
+        if self.take_words("not") or self.take_words("non"):
+            negate = True
+        node = None
+        for reader in (self.cond_comparison, self.cond_zone, self.cond_destination, self.cond_po_box,
+                       self.cond_residential, self.cond_postal, self.cond_channel, self.cond_lines,
+                       self.cond_hazmat, self.cond_service_level, self.cond_tags, self.cond_weekday,
+                       self.cond_hour, self.cond_origin, self.cond_date):
+            node = reader()
+            if node is not None:
+                break
+            self.i = save + (1 if negate else 0)
+        if node is None:
+            self.i = save
+            return None
+        return {"not": node} if negate else node
+
+    def comparator(self) -> str | None:
+        self.skip("is", "are", "be", "of", "was")
+        if self.take_any(GTE):
+            return "gte"
+        if self.take_any(LTE):
+            return "lte"
+        if self.take_any(GT):
+            return "gt"
+        if self.take_any(LT):
+            return "lt"
+        if self.take_any(EQ):
+            return "eq"
+        if self.at_words("between"):
+            return "between"
+        return None
+
+    def money_value(self, t: Tok | None) -> Node | None:
+        if t is None or t.kind != "MONEY":
+            return None
+        amount, cur = t.value
+        if cur == "?":
+            raise Refusal("clarify", f"'{t.orig}' names two currencies; which one?")
+        return {"amount": amount, "currency": self.catalog.spec.currency if cur == "$" else cur}
+
+    def scalar(self, field: str | None) -> tuple[str | None, Any] | None:
+        """A value token at the cursor: (field it implies or None, JSON value)."""
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "MONEY":
+            self.i += 1
+            return "order.value", self.money_value(t)
+        if t.kind == "QTY":
+            self.i += 1
+            return "order.weight", {"value": t.value[0], "unit": t.value[1]}
+        if t.kind == "NUM":
+            self.i += 1
+            n = t.value
+            value: Any = int(n) if float(n).is_integer() else n
+            nxt = self.peek()
+            if nxt is not None and nxt.kind == "WORD" and nxt.text in UNIT_NOUNS:
+                if nxt.text in ("line", "lines") and self.at_words("items", k=1):
+                    self.i += 1
+                self.i += 1
+                return UNIT_NOUNS[nxt.text], value
+            if nxt is not None and nxt.kind == "WORD" and nxt.text in ("different",) and self.at_words("skus", k=1):
+                self.i += 2
+                return "order.line_count", value
+            return None, value
+        return None
+
+    def cond_comparison(self) -> Node | None:
+        field = None
+        self.take_words("with") or self.take_words("having") or self.take_words("that", "have") \
+            or self.take_words("that", "has") or self.take_words("that", "are") or self.take_words("that", "is")
+        t = self.peek()
+        if t is not None and t.kind == "WORD" and t.text in FIELD_WORDS:
+            field = FIELD_WORDS[t.text]
+            self.i += 1
+            self.take_words("at")
+            self.skip("is", "are", "of", "the", "order")
+        elif self.take_words("heavier", "than"):
+            field, forced = "order.weight", "gt"
+            return self._compare(field, forced)
+        elif self.take_words("lighter", "than"):
+            return self._compare("order.weight", "lt")
+        elif self.take_words("cheaper", "than"):
+            return self._compare("order.value", "lt")
+        elif self.at_words("number", "of"):
+            self.i += 2
+            w = self.peek()
+            if w is None or not w.is_word(*UNIT_NOUNS):
+                return None
+            field = UNIT_NOUNS[w.text]
+            self.i += 1
+        return self._compare(field, None)
+
+    def _compare(self, field: str | None, op: str | None) -> Node | None:
+        op = op or self.comparator()
+        if op is None:
+            if field is None:
+                # "$500 or more", "20 lb and up", "10+ units"
+                return self._postfix_comparison()
+            return None
+        if op == "between":
+            self.i += 1
+            lo = self.scalar(field)
+            if lo is None:
+                return None
+            self.take_words("and") or self.take_words("to") or self.take_words("-")
+            if self.peek() is not None and self.peek().kind == "DASH":  # type: ignore[union-attr]
+                self.i += 1
+            hi = self.scalar(field)
+            if hi is None:
+                return None
+            return self._range(field, lo, hi)
+        val = self.scalar(field)
+        if val is None:
+            return None
+        implied, value = val
+        # a range written "5-10 lb" after a comparator is refused: which end?
+        name = self._field_for(field, implied, value)
+        if self.peek() is not None and self.peek().kind == "DASH":  # type: ignore[union-attr]
+            return self._finish_range(name, value)
+        if self.take_words("or", "more") or self.take_words("or", "higher") or self.take_words("and", "up") \
+                or self.take_words("or", "above"):
+            op = "gte" if op in ("eq",) else op
+        return {"field": name, "op": op, "value": self._typed(name, value)}
+
+    def _postfix_comparison(self) -> Node | None:
+        t = self.peek()
+        if t is None or t.kind not in ("MONEY", "QTY", "NUM"):
+            return None
+        save = self.i
+        val = self.scalar(None)
+        if val is None:
+            return None
+        implied, value = val
+        if self.peek() is not None and self.peek().kind == "DASH":  # type: ignore[union-attr]
+            if implied is None and t.kind == "NUM":
+                # "5-10 lb": the unit comes with the upper end
+                self.i += 1
+                hi = self.scalar(None)
+                if hi is None or hi[0] is None:
+                    self.i = save
+                    return None
+                return self._range(None, (hi[0], value if not isinstance(hi[1], dict) else None), hi)
+            return self._finish_range(self._field_for(None, implied, value), value)
+        op = None
+        if self.take_words("or", "more") or self.take_words("and", "up") or self.take_words("or", "above") \
+                or self.take_words("+") or self.take_words("or", "over") or self.take_words("or", "higher"):
+            op = "gte"
+        elif self.take_words("or", "less") or self.take_words("or", "under") or self.take_words("and", "under") \
+                or self.take_words("or", "fewer") or self.take_words("and", "below"):
+            op = "lte"
+        if op is None:
+            self.i = save
+            return None
+        name = self._field_for(None, implied, value)
+        return {"field": name, "op": op, "value": self._typed(name, value)}
+
+    def _finish_range(self, name: str, lo: Any) -> Node | None:
+        self.i += 1  # the dash
+        hi = self.scalar(name)
+        if hi is None:
+            return None
+        return self._range(name, (name, lo), hi)
+
+    def _range(self, field: str | None, lo: tuple[str | None, Any], hi: tuple[str | None, Any]) -> Node:
+        name = self._field_for(field, hi[0] or lo[0], hi[1])
+        lo_v, hi_v = lo[1], hi[1]
+        if isinstance(hi_v, dict) and not isinstance(lo_v, dict) and lo_v is not None:
+            lo_v = {**hi_v, ("value" if "value" in hi_v else "amount"): lo_v}
+        if lo_v is None:
+            raise Refusal("clarify", "I could not read the low end of the range; write it like '5-10 lb'.")
+        return {"field": name, "op": "between", "value": [self._typed(name, lo_v), self._typed(name, hi_v)]}
+
+    def _field_for(self, field: str | None, implied: str | None, value: Any) -> str:
+        if field is None and implied is None:
+            raise Refusal("clarify", f"'{value}' has no unit: is it a weight (lb, kg), an amount ($, USD, CAD), "
+                          "or a number of units?")
+        if field is not None and implied is not None and field != implied and not (
+                field.endswith("weight") and implied == "order.weight"):
+            raise Refusal("clarify", f"The value does not fit the {field.split('.')[-1]}; give it a matching unit.")
+        return field or implied  # type: ignore[return-value]
+
+    def _typed(self, field: str, value: Any) -> Any:
+        if field == "order.value" and not isinstance(value, dict):
+            raise Refusal("clarify", f"'{value}': in which currency? Say e.g. '${value}' or '{value} CAD'.")
+        if field.endswith("weight") and not isinstance(value, dict):
+            raise Refusal("clarify", f"'{value}': in which unit? Say e.g. '{value} lb' or '{value} kg'.")
+        if field in ("order.unit_count", "order.line_count", "shipment.zone", "line.qty") and isinstance(value, dict):
+            raise Refusal("clarify", "A count cannot have a unit or currency.")
+        if field in ("order.unit_count", "order.line_count", "shipment.zone", "line.qty") and not float(value).is_integer():
+            raise Refusal("clarify", f"'{value}' must be a whole number.")
+        return value
+
+    def cond_zone(self) -> Node | None:
+        self.take_words("in") or self.take_words("to") or self.take_words("for")
+        if not (self.take_words("zones") or self.take_words("zone")):
+            return None
+        op = self.comparator()
+        nums: list[int] = []
+        if op == "between":
+            self.i += 1
+        t = self.peek()
+        if t is None or t.kind != "NUM":
+            return None
+        nums.append(self._zone_number(t))
+        self.i += 1
+        if self.take_words("+") or self.take_words("or", "higher") or self.take_words("or", "more") \
+                or self.take_words("and", "up") or self.take_words("or", "above") or self.take_words("and", "above"):
+            return {"field": "shipment.zone", "op": "gte", "value": nums[0]}
+        if self.take_words("or", "lower") or self.take_words("or", "less") or self.take_words("and", "below") \
+                or self.take_words("or", "below"):
+            return {"field": "shipment.zone", "op": "lte", "value": nums[0]}
+        if (self.peek() is not None and self.peek().kind == "DASH") or self.at_words("through") \
+                or self.at_words("thru") or (op == "between" and self.at_words("and")) or self.at_words("to"):
+            self.i += 1
+            hi = self.peek()
+            if hi is None or hi.kind != "NUM":
+                return None
+            self.i += 1
+            return {"field": "shipment.zone", "op": "between", "value": [nums[0], self._zone_number(hi)]}
+        while self.at_words(",") or self.at_words("or") or self.at_words("and") or self.at_words("/"):
+            t2 = self.peek(1)
+            if t2 is None or t2.kind != "NUM":
+                break
+            self.i += 2
+            nums.append(self._zone_number(t2))
+        if op in (None, "eq"):
+            return {"field": "shipment.zone", "op": "eq", "value": nums[0]} if len(nums) == 1 else \
+                {"field": "shipment.zone", "op": "in", "value": nums}
+        if len(nums) > 1:
+            return None
+        return {"field": "shipment.zone", "op": op, "value": nums[0]}
+
+    def _zone_number(self, t: Tok) -> int:
+        if not float(t.value).is_integer() or not 1 <= t.value <= 8:
+            raise Refusal("clarify", f"Zones run from 1 to 8; '{t.orig}' is not a zone.")
+        return int(t.value)
+
+    def cond_destination(self) -> Node | None:
+        lead = (self.take_words("going", "to") or self.take_words("shipping", "to") or self.take_words("headed", "to")
+                or self.take_words("heading", "to") or self.take_words("bound", "for") or self.take_words("destined", "for")
+                or self.take_words("delivered", "to") or self.take_words("delivering", "to") or self.take_words("ship", "to")
+                or self.take_words("sent", "to") or self.take_words("to") or self.take_words("in") or self.take_words("into")
+                or self.take_words("for"))
+        self.skip("the")
+        t = self.peek()
+        if t is None or t.kind != "ENTITY":
+            return None
+        kinds = {k for k, _ in t.cands}
+        if not kinds & {"region", "country"}:
+            if lead and "warehouse" in kinds and self.toks[self.i - 1].text == "to":
+                raise Refusal("clarify", f"'{t.orig}' is a warehouse. Do you mean ship from it, or orders going "
+                              "to that city (say 'to the destination city \"...\"')?")
+            return None
+        if not lead and {"warehouse", "carrier", "service", "client", "channel", "sku"} & kinds:
+            return None
+        places = self.entity_list("region", "country")
+        if not places:
+            return None
+        kinds_found = {k for k, _ in places}
+        if len(kinds_found) > 1:
+            raise Refusal("clarify", "The places mix countries and states or provinces; split them into two rules.")
+        kind = kinds_found.pop()
+        codes = [c for _, c in places]
+        fieldname = "dest.region" if kind == "region" else "dest.country"
+        self.c.words.append(codes[0].lower())
+        if self.take_words("addresses") or self.take_words("address"):
+            pass
+        return {"field": fieldname, "op": "eq", "value": codes[0]} if len(codes) == 1 else \
+            {"field": fieldname, "op": "in", "value": codes}
+
+    def cond_po_box(self) -> Node | None:
+        self.take_words("to") or self.take_words("for") or self.take_words("going", "to") or self.take_words("shipping", "to")
+        self.skip("a", "the")
+        if not (self.take_words("po", "boxes") or self.take_words("po", "box") or self.take_words("pobox")
+                or self.take_words("p", "o", "box") or self.take_words("p", "o", "boxes")):
+            return None
+        self.take_words("addresses") or self.take_words("address") or self.take_words("destinations")
+        self.c.words.append("po-box")
+        return {"field": "dest.po_box", "op": "eq", "value": True}
+
+    def cond_residential(self) -> Node | None:
+        self.take_words("to") or self.take_words("for")
+        self.skip("a", "the")
+        if self.take_words("residential") or self.take_words("residences") or self.take_words("homes") \
+                or self.take_words("home", "addresses"):
+            self.take_words("addresses") or self.take_words("address") or self.take_words("deliveries") \
+                or self.take_words("delivery")
+            self.c.words.append("residential")
+            return {"field": "dest.residential", "op": "eq", "value": True}
+        if self.take_words("commercial") or self.take_words("business", "addresses") or self.take_words("businesses"):
+            self.take_words("addresses") or self.take_words("address") or self.take_words("deliveries")
+            self.c.words.append("commercial")
+            return {"field": "dest.residential", "op": "eq", "value": False}
+        return None
+
+    def cond_postal(self) -> Node | None:
+        self.take_words("to") or self.take_words("for") or self.take_words("in")
+        self.skip("the")
+        if not (self.take_words("zip", "codes") or self.take_words("zip", "code") or self.take_words("zips")
+                or self.take_words("zip") or self.take_words("postal", "codes") or self.take_words("postal", "code")
+                or self.take_words("postcodes") or self.take_words("postcode")):
+            return None
+        starts = (self.take_words("starting", "with") or self.take_words("beginning", "with")
+                  or self.take_words("that", "start", "with") or self.take_words("that", "begin", "with")
+                  or self.take_words("starting") or self.take_words("prefix") or self.take_words("prefixes")
+                  or self.take_words("with", "prefix") or self.take_words("with", "prefixes"))
+        values: list[str] = []
+        while True:
+            t = self.peek()
+            if t is None:
+                break
+            if t.kind == "NUM" and float(t.value).is_integer():
+                values.append(t.orig.replace(",", ""))
+            elif t.kind == "STRING":
+                values.append(t.value)
+            elif t.kind == "WORD" and any(ch.isdigit() for ch in t.text):
+                values.append(t.orig.upper())
+            else:
+                break
+            self.i += 1
+            if (self.at_words(",") or self.at_words("or") or self.at_words("/")) and self.peek(1) is not None \
+                    and self.peek(1).kind in ("NUM", "STRING"):  # type: ignore[union-attr]
+                self.i += 1
+            else:
+                break
+        if not values:
+            raise Refusal("clarify", "Which postal codes? Say e.g. 'ZIP codes starting with 967'.")
+        self.c.words.append("zip")
+        if starts:
+            return {"field": "dest.postal_code", "op": "starts_with", "value": values if len(values) > 1 else values[0]}
+        return {"field": "dest.postal_code", "op": "eq", "value": values[0]} if len(values) == 1 else \
+            {"field": "dest.postal_code", "op": "in", "value": values}
+
+    def cond_channel(self) -> Node | None:
+        (self.take_words("from") or self.take_words("on") or self.take_words("via") or self.take_words("through")
+         or self.take_words("sold", "on") or self.take_words("placed", "on") or self.take_words("placed", "through")
+         or self.take_words("coming", "from") or self.take_words("that", "came", "from"))
+        self.skip("the")
+        items = self.entity_list("channel")
+        if not items:
+            return None
+        codes = [c for _, c in items]
+        self.take_words("channel") or self.take_words("marketplace")
+        self.c.words.append(codes[0].lower())
+        return {"field": "channel", "op": "eq", "value": codes[0]} if len(codes) == 1 else \
+            {"field": "channel", "op": "in", "value": codes}
+
+    def cond_lines(self) -> Node | None:
+        every = False
+        if (self.take_words("containing") or self.take_words("contain") or self.take_words("contains")
+                or self.take_words("that", "contain") or self.take_words("that", "include")
+                or self.take_words("including") or self.take_words("includes") or self.take_words("include")
+                or self.take_words("with") or self.take_words("having") or self.take_words("that", "have")
+                or self.take_words("that", "has") or self.take_words("has") or self.take_words("have")):
+            if self.take_words("only") or self.take_words("nothing", "but"):
+                every = True
+        elif self.take_words("only") or self.take_words("all") or self.take_words("nothing", "but") \
+                or self.take_words("entirely") or self.take_words("exclusively"):
+            every = True
+        self.skip("a", "an", "any", "some", "at", "least", "one")
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "ENTITY":
+            skus = None
+            try:
+                skus = self.entity_list("sku")
+            except Refusal:
+                raise
+            if skus:
+                codes = [c for _, c in skus]
+                self.c.words.append(codes[0].lower())
+                inner = {"field": "line.sku", "op": "eq", "value": codes[0]} if len(codes) == 1 else \
+                    {"field": "line.sku", "op": "in", "value": codes}
+                return {"all_lines" if every else "any_line": inner}
+            cats = self.entity_list("category")
+            if cats:
+                codes = [c for _, c in cats]
+                self.take_words("items") or self.take_words("products") or self.take_words("item") \
+                    or self.take_words("lines") or self.take_words("goods")
+                self.c.words.append(codes[0])
+                inner = {"field": "line.category", "op": "eq", "value": codes[0]} if len(codes) == 1 else \
+                    {"field": "line.category", "op": "in", "value": codes}
+                return {"all_lines" if every else "any_line": inner}
+            return None
+        if every and (self.take_words("hazmat") or self.take_words("hazardous")):
+            self.take_words("items") or self.take_words("products") or self.take_words("goods")
+            return {"all_lines": {"field": "line.hazmat", "op": "eq", "value": True}}
+        return None
+
+    def cond_hazmat(self) -> Node | None:
+        negate = False
+        if self.take_words("without") or self.take_words("no") or self.take_words("non"):
+            negate = True
+        else:
+            self.take_words("containing") or self.take_words("with") or self.take_words("contain") \
+                or self.take_words("that", "contain") or self.take_words("including") or self.take_words("that", "include") \
+                or self.take_words("that", "are") or self.take_words("that", "is")
+        self.skip("any", "a", "an", "some")
+        if not (self.take_words("hazmat") or self.take_words("hazardous", "materials") or self.take_words("hazardous")
+                or self.take_words("dangerous", "goods") or self.take_words("hazmats")):
+            return None
+        self.take_words("items") or self.take_words("item") or self.take_words("products") \
+            or self.take_words("goods") or self.take_words("materials") or self.take_words("lines")
+        self.c.words.append("hazmat")
+        return {"field": "order.hazmat", "op": "eq", "value": not negate}
+
+    def cond_service_level(self) -> Node | None:
+        self.take_words("with") or self.take_words("for") or self.take_words("on")
+        self.skip("the", "an", "a")
+        t = self.peek()
+        if t is None or t.kind != "WORD" or t.text not in SERVICE_LEVELS:
+            if self.at_words("next", "day") and not self.at_words("air", k=2):
+                self.i += 2
+                level = "overnight"
+            else:
+                return None
+        else:
+            level = SERVICE_LEVELS[t.text]
+            self.i += 1
+        self.take_words("shipping") or self.take_words("service", "level") or self.take_words("service") \
+            or self.take_words("delivery")
+        self.c.words.append(level)
+        return {"field": "order.service_level", "op": "eq", "value": level}
+
+    def cond_tags(self) -> Node | None:
+        if self.take_words("tagged") or self.take_words("with", "tag") or self.take_words("with", "the", "tag") \
+                or self.take_words("having", "tag") or self.take_words("with", "a", "tag") or self.take_words("that", "have", "tag") \
+                or self.take_words("with", "tags"):
+            self.take_words("as")
+            tags, joiner = self._tag_values()
+            if not tags:
+                raise Refusal("clarify", "Which tag? Say e.g. 'tagged \"vip\"'.")
+        elif self.take_words("with", "the") or self.take_words("with", "a") or self.take_words("with"):
+            t = self.peek()
+            if t is None or t.kind not in ("WORD", "STRING") or not self.at_words("tag", k=1):
+                return None
+            tags, joiner = [t.value if t.kind == "STRING" else t.orig], None
+            self.i += 2
+        else:
+            return None
+        self.c.words.append(tags[0].lower())
+        if len(tags) == 1:
+            return {"field": "order.tags", "op": "contains", "value": tags[0]}
+        return {"field": "order.tags", "op": "contains_all" if joiner == "and" else "contains_any", "value": tags}
+
+    def _tag_values(self) -> tuple[list[str], str | None]:
+        tags: list[str] = []
+        joiner = None
+        while True:
+            t = self.peek()
+            if t is None or t.kind not in ("WORD", "STRING") or (t.kind == "WORD" and (t.text in COND_STOP or t.text in FILLERS)):
+                break
+            tags.append(t.value if t.kind == "STRING" else t.orig)
+            self.i += 1
+            if (self.at_words("or") or self.at_words("and") or self.at_words(",")) and self.peek(1) is not None \
+                    and self.peek(1).kind in ("WORD", "STRING") and not (self.peek(1).kind == "WORD" and (self.peek(1).text in COND_STOP or self.peek(1).text in FILLERS)):  # type: ignore[union-attr]
+                word = self.peek().text  # type: ignore[union-attr]
+                if word in ("or", "and"):
+                    if joiner and joiner != word:
+                        raise Refusal("clarify", "Tags joined by both 'and' and 'or': which is meant?")
+                    joiner = word
+                self.i += 1
+            else:
+                break
+        return tags, joiner
+
+    def cond_weekday(self) -> Node | None:
+        self.take_words("placed", "on") or self.take_words("created", "on") or self.take_words("received", "on") \
+            or self.take_words("on") or self.take_words("placed") or self.take_words("over") or self.take_words("during")
+        self.skip("the", "a")
+        if self.take_words("weekends") or self.take_words("weekend") or self.take_words("saturdays", "and", "sundays"):
+            self.take_words("orders")
+            self.c.words.append("weekend")
+            return {"field": "order.weekday", "op": "in", "value": ["sat", "sun"]}
+        if self.take_words("weekdays") or self.take_words("weekday") or self.take_words("business", "days"):
+            self.c.words.append("weekdays")
+            return {"field": "order.weekday", "op": "in", "value": ["mon", "tue", "wed", "thu", "fri"]}
+        days: list[str] = []
+        while True:
+            t = self.peek()
+            if t is None or t.kind != "WORD" or t.text.rstrip("s") not in WEEKDAY_WORDS and t.text not in WEEKDAY_WORDS:
+                break
+            days.append(WEEKDAY_WORDS.get(t.text, WEEKDAY_WORDS.get(t.text.rstrip("s"), "")))
+            self.i += 1
+            if (self.at_words("or") or self.at_words("and") or self.at_words(",")) and self.peek(1) is not None \
+                    and self.peek(1).kind == "WORD" and (self.peek(1).text in WEEKDAY_WORDS or self.peek(1).text.rstrip("s") in WEEKDAY_WORDS):  # type: ignore[union-attr]
+                self.i += 1
+            else:
+                break
+        if not days:
+            return None
+        self.c.words.append(days[0])
+        return {"field": "order.weekday", "op": "eq", "value": days[0]} if len(days) == 1 else \
+            {"field": "order.weekday", "op": "in", "value": days}
+
+    def cond_hour(self) -> Node | None:
+        self.take_words("placed") or self.take_words("received") or self.take_words("created")
+        if self.take_words("after") or self.take_words("from"):
+            op = "gte"
+        elif self.take_words("before"):
+            op = "lt"
+        else:
+            return None
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "TIME":
+            h, m = t.value
+        elif t.kind == "WORD" and t.text in ("noon", "midday"):
+            h, m = 12, 0
+        elif t.kind == "WORD" and t.text == "midnight":
+            h, m = 0, 0
+        else:
+            return None
+        self.i += 1
+        if not (self.take_words("utc") or self.take_words("gmt") or self.take_words("z")):
+            raise Refusal("clarify", f"Order times are compared in UTC. Is '{t.orig}' UTC? If so, say "
+                          f"'{t.orig} UTC'; otherwise give the time in UTC.")
+        if m:
+            raise Refusal("clarify", "Order times are compared by whole hours; give a time on the hour.")
+        if op == "gte" and self.toks[self.i - 3].text == "after" if self.i >= 3 else False:
+            pass
+        self.c.words.append(f"{h}h")
+        return {"field": "order.hour", "op": op, "value": h}
+
+    def cond_origin(self) -> Node | None:
+        if not (self.take_words("shipping", "from") or self.take_words("shipped", "from") or self.take_words("leaving")
+                or self.take_words("going", "out", "of") or self.take_words("shipping", "out", "of")
+                or self.take_words("originating", "from") or self.take_words("originating", "at")):
+            return None
+        self.skip("the")
+        items = self.entity_list("warehouse")
+        if not items:
+            return None
+        self.take_words("warehouse")
+        codes = [c for _, c in items]
+        return {"field": "shipment.origin", "op": "eq", "value": codes[0]} if len(codes) == 1 else \
+            {"field": "shipment.origin", "op": "in", "value": codes}
+
+    def cond_date(self) -> Node | None:
+        return None  # dates are effective windows (read_window)
+
+    # --- scope, priority, dates ----------------------------------------------------------------
+
+    def read_scope(self) -> bool:
+        save = self.i
+        lead = self.take_words("for") or self.take_words("only", "for")
+        self.skip("client", "clients", "brand")
+        items = self.entity_list("client")
+        if not items:
+            self.i = save
+            return False
+        self.take_words("client") or self.take_words("brand")
+        for _, code in items:
+            if code not in self.c.clients:
+                self.c.clients.append(code)
+        del lead
+        return True
+
+    def read_priority(self) -> bool:
+        if self.take_words("before", "other", "rules") or self.take_words("before", "all", "other", "rules") \
+                or self.take_words("ahead", "of", "other", "rules") or self.take_words("takes", "priority") \
+                or self.take_words("take", "priority") or self.take_words("overrides", "other", "rules") \
+                or self.take_words("override", "other", "rules") or self.take_words("with", "top", "priority") \
+                or self.take_words("with", "high", "priority") or self.take_words("highest", "priority") \
+                or self.take_words("before", "any", "other", "rule") or self.take_words("first", "of", "all"):
+            self.c.priority = 200
+            return True
+        if self.take_words("after", "other", "rules") or self.take_words("as", "a", "fallback") \
+                or self.take_words("lowest", "priority") or self.take_words("with", "low", "priority") \
+                or self.take_words("after", "all", "other", "rules"):
+            self.c.priority = 50
+            return True
+        save = self.i
+        if self.take_words("with", "priority") or self.take_words("priority") or self.take_words("at", "priority"):
+            t = self.peek()
+            if t is not None and t.kind == "NUM" and float(t.value).is_integer():
+                self.c.priority = int(t.value)
+                self.i += 1
+                return True
+            self.i = save
+        return False
+
+    def date_at(self) -> date | None:
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "DATE":
+            self.i += 1
+            return t.value
+        if t.kind == "SLASHDATE":
+            raise Refusal("clarify", f"'{t.orig}' could be month/day or day/month; write it as "
+                          "2026-12-01 or Dec 1.")
+        hit = month_day(self.toks, self.i, self.today)
+        if hit is None:
+            return None
+        self.i += hit[1]
+        return hit[0]
+
+    def read_window(self) -> bool:
+        save = self.i
+        kind = None
+        if self.take_words("starting", "on") or self.take_words("starting", "from") or self.take_words("starting") \
+                or self.take_words("beginning", "on") or self.take_words("beginning") or self.take_words("as", "of") \
+                or self.take_words("effective", "from") or self.take_words("effective") or self.take_words("on", "or", "after") \
+                or self.take_words("from") or self.take_words("placed", "from") or self.take_words("placed", "on", "or", "after"):
+            kind = "from"
+        elif self.take_words("placed", "after") or self.take_words("after"):
+            kind = "after"
+        elif self.take_words("placed", "before") or self.take_words("before"):
+            kind = "before"
+        elif self.take_words("until") or self.take_words("till") or self.take_words("through") \
+                or self.take_words("thru") or self.take_words("up", "to", "and", "including") or self.take_words("to") \
+                or self.take_words("ending"):
+            kind = "through"
+        else:
+            return False
+        self.skip("the")
+        d = self.date_at()
+        if d is None:
+            self.i = save
+            return False
+        if kind == "from":
+            self.c.eff_from = d
+        elif kind == "after":
+            self.c.eff_from = d + timedelta(days=1)
+        elif kind == "before":
+            self.c.eff_until = d
+        else:
+            if self.c.eff_until is not None:
+                raise Refusal("clarify", "Two end dates were given; which one applies?")
+            self.c.eff_until = d + timedelta(days=1)
+        return True
+
+    # --- "for ..." -------------------------------------------------------------------------------
+
+    def read_for(self) -> bool:
+        if not self.at_words("for"):
+            return False
+        if self.at_words("the", "cheapest", k=1) or self.at_words("cheapest", k=1) or self.at_words("the", "fastest", k=1) \
+                or self.at_words("fastest", k=1):
+            if self.rate_shop is None:
+                return False
+            self.i += 1
+            self.skip("the")
+            self.rate_shop["objective"] = self.peek().text  # type: ignore[union-attr]
+            self.i += 1
+            self.take_words("option") or self.take_words("service") or self.take_words("rate") or self.take_words("one")
+            return True
+        hold = next((a for a in self.c.actions if a["action"] == "hold"), None)
+        if hold is None or hold.get("_reason_set"):
+            return False
+        save = self.i
+        self.i += 1
+        words: list[str] = []
+        while self.peek() is not None and self.peek().kind == "WORD" and self.peek().text not in COND_STOP \
+                and self.peek().text not in ("orders", "order", "all", "any", "every", "them", "it"):  # type: ignore[union-attr]
+            if self.peek().text in NOT_RULES:  # type: ignore[union-attr]
+                break
+            words.append(self.peek().orig)  # type: ignore[union-attr]
+            self.i += 1
+        if self.peek() is not None and self.peek().kind == "STRING":  # type: ignore[union-attr]
+            words.append(self.peek().value)  # type: ignore[union-attr]
+            self.i += 1
+        if not words:
+            self.i = save
+            return False
+        hold["reason"] = " ".join(words)
+        hold["_reason_set"] = True
+        return True
+
+    def read_from(self) -> bool:
+        """A bare "from W": an elided ship-from or an origin condition, settled by the caller."""
+        if not (self.at_words("from") or self.at_words("out", "of")):
+            return False
+        save = self.i
+        self.i += 1 if self.at_words("from") else 2
+        self.skip("the")
+        wh = self.entity("warehouse")
+        if wh is None:
+            self.i = save
+            return False
+        self.i += 1
+        self.take_words("warehouse") or self.take_words("dc")
+        if self.c.bare_from is not None:
+            raise Refusal("clarify", "Two warehouses follow 'from'; which one?")
+        self.c.bare_from = wh[1]
+        return True
+
+    def read_as_tag(self) -> bool:
+        if not self.c.pending_tag or not (self.at_words("as") or self.at_words("with")):
+            return False
+        save = self.i
+        self.i += 1
+        self.skip("a", "the")
+        tag = self._tag_word()
+        if tag is None:
+            self.i = save
+            return False
+        self.take_words("tag")
+        self._set_tag(tag)
+        return True
+
+    def _tag_word(self) -> str | None:
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "STRING":
+            self.i += 1
+            return t.value
+        if t.kind == "WORD" and t.text not in COND_STOP and t.text not in FILLERS and t.text not in NOT_RULES \
+                and t.text not in VAGUE:
+            self.i += 1
+            return t.orig.lower() if t.orig.isalpha() else t.orig
+        return None
+
+    def _set_tag(self, tag: str) -> None:
+        self.c.actions.append({"action": "add_tag", "tag": tag})
+        self.c.pending_tag = False
+        self.c.words.append(f"tag-{tag}")
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def read_negated_action(self) -> bool:
+        save = self.i
+        if not (self.take_words("never") or self.take_words("do", "not") or self.take_words("dont")
+                or self.take_words("not") or self.take_words("no") or self.take_words("avoid")
+                or self.take_words("exclude") or self.take_words("block") or self.take_words("disallow")
+                or self.take_words("skip") or self.take_words("stop", "using")):
+            return False
+        neg_word = self.toks[save].text
+        self.take_words("ever")
+        verb = None
+        for v in (("use",), ("ship", "with"), ("ship", "via"), ("ship", "by"), ("send", "with"), ("send", "via"),
+                  ("ship", "from"), ("send", "from"), ("fulfil", "from"), ("fulfill", "from"), ("route", "to"),
+                  ("route", "through"), ("ship", "out", "of"), ("ship", "on"), ("go", "via"), ("go", "with"),
+                  ("go", "by"), ("go",), ("goes",), ("ship",), ("send",), ("using",),
+                  ("offer",), ("allow",)):
+            if self.take_words(*v):
+                verb = v
+                break
+        self.skip("the", "a", "an", "any")
+        wh = self.entity_list("warehouse") if verb is None or verb[-1] in ("from", "of", "to", "through") else []
+        if wh:
+            self.take_words("warehouse") or self.take_words("warehouses")
+            self.c.actions.append({"action": "exclude_warehouses", "warehouses": [c for _, c in wh]})
+            self.c.words.append("no-" + wh[0][1].lower())
+            return True
+        pool = self.entity_list("service", "carrier")
+        if pool:
+            self.take_words("services") or self.take_words("service")
+            services = [c for k, c in pool if k == "service"]
+            carriers = [c for k, c in pool if k == "carrier"]
+            action: Node = {"action": "exclude_services"}
+            if services:
+                action["services"] = services
+            if carriers:
+                action["carriers"] = carriers
+            self.c.actions.append(action)
+            self.c.words.append("no-" + pool[0][1].lower().replace("_", "-"))
+            return True
+        if neg_word in ("not", "no") or (verb is None and neg_word in ("avoid", "skip")):
+            self.i = save
+            return False
+        nxt = self.peek()
+        what = nxt.orig if nxt else "that"
+        raise Refusal("error", f"I cannot express 'never/do not ... {what}': rules can exclude services, "
+                      "carriers and warehouses, but not forbid other actions. Say what should happen instead.")
+
+    def read_action(self) -> bool:
+        for reader in (self.act_hold, self.act_substitute, self.act_rate_shop, self.act_prefer,
+                       self.act_ship_from, self.act_use_service, self.act_tag, self.act_signature,
+                       self.act_insure, self.act_transit):
+            if reader():
+                return True
+        return False
+
+    def act_hold(self) -> bool:
+        if not (self.take_words("hold") or self.take_words("put", "on", "hold") or self.take_words("place", "on", "hold")
+                or self.take_words("park") or self.take_words("stop") or self.take_words("pause")
+                or self.take_words("held") or self.take_words("on", "hold")):
+            return False
+        self.c.actions.append({"action": "hold", "reason": DEFAULT_HOLD_REASON})
+        self.c.words.append("hold")
+        self.skip("them", "it", "all", "any", "every")
+        self._hold_queue()
+        return True
+
+    def _hold_queue(self) -> None:
+        save = self.i
+        if self.take_words("in", "the") or self.take_words("to", "the") or self.take_words("into", "the") \
+                or self.take_words("in") or self.take_words("to"):
+            t = self.peek()
+            if t is not None and t.kind in ("WORD", "STRING") and self.at_words("queue", k=1):
+                hold = next(a for a in self.c.actions if a["action"] == "hold")
+                hold["queue"] = t.value if t.kind == "STRING" else t.orig.lower()
+                self.i += 2
+                return
+        self.i = save
+
+    def read_queue_later(self) -> bool:
+        return False
+
+    def act_substitute(self) -> bool:
+        save = self.i
+        # "if X is out of stock" / "when X runs out"
+        if self.at_words("if") or self.at_words("when") or self.at_words("whenever"):
+            self.i += 1
+        self.skip("the")
+        sku = self.entity("sku")
+        if sku is not None:
+            self.i += 1
+            if self.take_words("is", "out", "of", "stock") or self.take_words("out", "of", "stock") \
+                    or self.take_words("runs", "out") or self.take_words("is", "unavailable") \
+                    or self.take_words("is", "oos") or self.take_words("is", "sold", "out") \
+                    or self.take_words("goes", "out", "of", "stock") or self.take_words("are", "out", "of", "stock") \
+                    or self.take_words("is", "not", "in", "stock") or self.take_words("has", "no", "stock"):
+                self.c.sub_source = sku[1]
+                return True
+        self.i = save
+        if self.take_words("substitute") or self.take_words("sub") or self.take_words("replace") \
+                or self.take_words("swap") or self.take_words("swap", "out"):
+            self.skip("it", "them", "with")
+            first = self.entity_list("sku")
+            if not first:
+                raise Refusal("clarify", "Substitute which SKU with which? Name both SKUs, e.g. "
+                              "'substitute ACME-MUG-BLUE with ACME-MUG-RED'.")
+            if self.take_words("with") or self.take_words("by") or self.take_words("for", "out", "of", "stock") \
+                    or self.take_words("to"):
+                self.skip("a", "an", "the")
+                second = self.entity_list("sku")
+                if not second or len(first) != 1:
+                    raise Refusal("clarify", "Substitute which SKU with which? Name both SKUs.")
+                return self._substitute(first[0][1], [c for _, c in second])
+            if self.take_words("for"):
+                second = self.entity_list("sku")
+                if not second or len(second) != 1:
+                    raise Refusal("clarify", "Substitute which SKU for which? Name both SKUs.")
+                return self._substitute(second[0][1], [c for _, c in first])
+            if self.c.sub_source is not None:
+                return self._substitute(self.c.sub_source, [c for _, c in first])
+            raise Refusal("clarify", f"Substitute {first[0][1]} for which SKU when it is out of stock?")
+        if self.c.sub_source is not None and (self.take_words("ship") or self.take_words("send") or self.take_words("use")
+                                              or self.take_words("use", "the")):
+            self.skip("the", "a", "an")
+            subs = self.entity_list("sku")
+            if subs:
+                self.take_words("instead")
+                return self._substitute(self.c.sub_source, [c for _, c in subs])
+            self.i = save
+        return False
+
+    def _substitute(self, sku: str, subs: list[str]) -> bool:
+        self.c.actions.append({"action": "substitute", "sku": sku, "with": subs})
+        self.c.sub_source = sku
+        self.c.words.append("sub-" + sku.lower())
+        self.take_words("instead") or self.take_words("when", "out", "of", "stock") \
+            or self.take_words("if", "out", "of", "stock") or self.take_words("when", "it", "is", "out", "of", "stock") \
+            or self.take_words("if", "it", "is", "out", "of", "stock")
+        return True
+
+    def act_rate_shop(self) -> bool:
+        save = self.i
+        objective = None
+        if self.take_words("rate", "shop") or self.take_words("rateshop") or self.take_words("rate", "shopping"):
+            self.take_words("between") or self.take_words("among") or self.take_words("across")
+            self.skip("the")
+        elif (self.take_words("ship") or self.take_words("use") or self.take_words("pick") or self.take_words("choose")
+              or self.take_words("send") or self.take_words("go") or self.take_words("goes") or True) and \
+                (self.take_words("the", "cheapest") or self.take_words("cheapest") or self.take_words("the", "fastest")
+                 or self.take_words("fastest") or self.take_words("whichever", "is", "cheapest")
+                 or self.take_words("whichever", "is", "fastest") or self.take_words("whichever", "is", "cheaper")
+                 or self.take_words("whichever", "is", "faster")):
+            objective = "fastest" if "fast" in self.toks[self.i - 1].text else "cheapest"
+            self.take_words("option") or self.take_words("service") or self.take_words("rate") \
+                or self.take_words("carrier") or self.take_words("one")
+            self.take_words("of") or self.take_words("among") or self.take_words("between") or self.take_words("from")
+            self.skip("the", "either")
+        else:
+            self.i = save
+            return False
+        pool = self.entity_list("service", "carrier")
+        action: Node = {"action": "rate_shop"}
+        services = [c for k, c in pool if k == "service"]
+        carriers = [c for k, c in pool if k == "carrier"]
+        if services:
+            action["services"] = services
+        if carriers:
+            action["carriers"] = carriers
+        self.take_words("services") or self.take_words("carriers")
+        if objective is None:
+            if self.take_words("for", "the", "cheapest") or self.take_words("for", "cheapest") or self.take_words("on", "price") \
+                    or self.take_words("by", "price") or self.take_words("for", "price"):
+                objective = "cheapest"
+            elif self.take_words("for", "the", "fastest") or self.take_words("for", "fastest") or self.take_words("for", "speed") \
+                    or self.take_words("by", "speed"):
+                objective = "fastest"
+            self.take_words("option") or self.take_words("rate") or self.take_words("service")
+        action["objective"] = objective or "cheapest"
+        self.c.actions.append(action)
+        self.rate_shop = action
+        self.c.words.append("rate-shop")
+        return True
+
+    def act_transit(self) -> bool:
+        save = self.i
+        if not (self.take_words("delivered", "within") or self.take_words("delivering", "within") or self.take_words("within")
+                or self.take_words("arriving", "within") or self.take_words("in") or self.take_words("with", "max")
+                or self.take_words("max") or self.take_words("at", "most") or self.take_words("no", "more", "than")
+                or self.take_words("that", "deliver", "within") or self.take_words("that", "arrive", "within")):
+            return False
+        t = self.peek()
+        if t is None or t.kind != "NUM" or not float(t.value).is_integer():
+            self.i = save
+            return False
+        self.i += 1
+        self.take_words("business") or self.take_words("transit")
+        if not (self.take_words("days") or self.take_words("day")):
+            self.i = save
+            return False
+        self.take_words("or", "less") or self.take_words("or", "fewer") or self.take_words("in", "transit") \
+            or self.take_words("transit")
+        if self.rate_shop is None:
+            raise Refusal("error", "A delivery time limit works only with a rate shop; say e.g. "
+                          "'rate shop UPS Ground and FedEx Ground for the cheapest, delivered within 3 days'.")
+        self.rate_shop["max_transit_days"] = int(t.value)
+        return True
+
+    def act_prefer(self) -> bool:
+        save = self.i
+        if not (self.take_words("prefer") or self.take_words("try")):
+            return False
+        self.skip("the", "shipping", "from", "to", "ship")
+        items = self.entity_list("warehouse")
+        if not items:
+            self.i = save
+            return False
+        self.take_words("first")
+        codes = [c for _, c in items]
+        while True:
+            s2 = self.i
+            self.skip(",")
+            if self.take_words("then") or self.take_words("falling", "back", "to") or self.take_words("fall", "back", "to") \
+                    or self.take_words("and", "then") or self.take_words("otherwise") or self.take_words("else"):
+                self.skip("try", "the", "from")
+                more = self.entity_list("warehouse")
+                if more:
+                    codes += [c for _, c in more]
+                    continue
+                self.i = s2
+            break
+        fallback = "default"
+        s3 = self.i
+        self.skip(",", "and")
+        if self.take_words("otherwise", "hold") or self.take_words("else", "hold") or self.take_words("or", "hold") \
+                or self.take_words("if", "none", "can", "hold") or self.take_words("if", "neither", "can", "hold") \
+                or self.take_words("otherwise", "put", "on", "hold") or self.take_words("if", "none", "has", "stock", "hold"):
+            self.skip("it", "them", "the", "order", "orders")
+            fallback = "hold"
+        elif self.take_words("otherwise", "default") or self.take_words("otherwise", "use", "the", "default") \
+                or self.take_words("else", "default"):
+            self.take_words("warehouse") or self.take_words("routing")
+        else:
+            self.i = s3
+        self.c.actions.append({"action": "prefer_warehouses", "warehouses": codes, "fallback": fallback})
+        self.c.words.append("prefer-" + codes[0].lower())
+        return True
+
+    def act_ship_from(self) -> bool:
+        save = self.i
+        if not (self.take_words("ship", "from") or self.take_words("ship", "out", "of") or self.take_words("send", "from")
+                or self.take_words("fulfil", "from") or self.take_words("fulfill", "from") or self.take_words("route", "to")
+                or self.take_words("route", "through") or self.take_words("fulfilled", "from") or self.take_words("ships", "from")
+                or self.take_words("come", "from") or self.take_words("comes", "from") or self.take_words("routed", "to")
+                or self.take_words("ship", "them", "from") or self.take_words("ship", "it", "from")
+                or self.take_words("should", "ship", "from") or self.take_words("go", "out", "of")
+                or self.take_words("goes", "out", "of") or self.take_words("fulfill", "out", "of")):
+            return False
+        self.skip("the")
+        wh = self.entity_list("warehouse")
+        if not wh:
+            self.i = save
+            return False
+        self.take_words("warehouse") or self.take_words("dc")
+        if len(wh) > 1:
+            raise Refusal("clarify", "Several warehouses: should the first that has stock be used "
+                          f"('prefer {', then '.join(c for _, c in wh)}')?")
+        self.c.actions.append({"action": "ship_from", "warehouse": wh[0][1]})
+        self.c.words.append("from-" + wh[0][1].lower())
+        return True
+
+    def act_use_service(self) -> bool:
+        save = self.i
+        verbs = (("use",), ("ship", "via"), ("ship", "with"), ("ship", "by"), ("ship", "using"), ("send", "via"),
+                 ("send", "with"), ("send", "by"), ("ship", "on"), ("goes",), ("go",), ("via",), ("with",),
+                 ("ship",), ("send",), ("using",), ("should", "go"), ("switch", "to"), ("upgrade", "to"),
+                 ("book",), ("by",), ("on",))
+        verb = next((v for v in verbs if self.take_words(*v)), None)
+        if verb is None:
+            t = self.peek()
+            if not (t is not None and t.kind == "ENTITY" and self.previous is None and False):
+                return False
+        self.skip("the", "a", "an", "them", "it", "out", "via", "with")
+        t = self.peek()
+        if t is None or t.kind != "ENTITY":
+            self.i = save
+            return False
+        kinds = {k for k, _ in t.cands}
+        if "service" in kinds:
+            svc = self.entity("service")
+            assert svc is not None
+            self.i += 1
+            if self.at_words("or") or self.at_words("and") or self.at_words("/"):
+                more = self.peek(1)
+                if more is not None and more.kind == "ENTITY" and {k for k, _ in more.cands} & {"service", "carrier"}:
+                    raise Refusal("clarify", "Several services: should the cheapest or the fastest of them be used? "
+                                  "Say e.g. 'rate shop UPS Ground and FedEx Ground for the cheapest'.")
+            self.c.actions.append({"action": "use_service", "service": svc[1]})
+            self.c.words.append(svc[1].lower().replace("_", "-"))
+            return True
+        if "carrier" in kinds and verb is not None and verb != ("with",) or ("carrier" in kinds and verb == ("with",)
+                                                                              and self.c.actions == []):
+            carrier = self.entity("carrier")
+            assert carrier is not None
+            names = ", ".join(s.code for s in self.catalog.services.values() if s.carrier == carrier[1])
+            raise Refusal("clarify", f"{self.vocab.display.get(carrier, carrier[1])} has several services ({names}). "
+                          f"Which one? Or say 'rate shop {self.vocab.display.get(carrier, carrier[1])} for the cheapest'.")
+        self.i = save
+        return False
+
+    def act_tag(self) -> bool:
+        save = self.i
+        if self.take_words("add", "a", "tag") or self.take_words("add", "the", "tag") or self.take_words("add", "tag") \
+                or self.take_words("apply", "the", "tag") or self.take_words("apply", "tag"):
+            tag = self._tag_word()
+            if tag is None:
+                raise Refusal("clarify", "Which tag? Say e.g. 'add tag \"bulk\"'.")
+            self._set_tag(tag)
+            return True
+        if self.take_words("add", "a") or self.take_words("add", "the") or self.take_words("add") \
+                or self.take_words("apply", "a") or self.take_words("apply", "the"):
+            tag = self._tag_word()
+            if tag is not None and self.take_words("tag"):
+                self._set_tag(tag)
+                return True
+            self.i = save
+            return False
+        if self.take_words("tag") or self.take_words("label") or self.take_words("mark") or self.take_words("flag"):
+            if self.toks[save].text == "flag" and not self.at_words("as"):
+                raise Refusal("clarify", "Flag how: hold the order for review, or add a tag? Say 'hold ... for "
+                              "review' or 'tag ... as \"review\"'.")
+            self.skip("it", "them")
+            if self.take_words("as") or self.take_words("with"):
+                self.skip("a", "the")
+                tag = self._tag_word()
+                if tag is None:
+                    raise Refusal("clarify", "Which tag? Say e.g. 'tag as \"bulk\"'.")
+                self.take_words("tag")
+                self._set_tag(tag)
+                return True
+            t = self.peek()
+            if t is not None and (t.kind == "STRING" or (t.kind == "WORD" and t.text not in FILLERS
+                                                         and t.text not in COND_STOP and t.text not in VAGUE
+                                                         and t.text not in NOT_RULES and t.text not in UNIT_NOUNS)):
+                tag = self._tag_word()
+                if tag is not None:
+                    self._set_tag(tag)
+                    return True
+            self.c.pending_tag = True
+            return True
+        return False
+
+    def act_signature(self) -> bool:
+        save = self.i
+        if self.take_words("require") or self.take_words("requires") or self.take_words("need") \
+                or self.take_words("needs") or self.take_words("get") or self.take_words("collect") \
+                or self.take_words("ask", "for") or self.take_words("add") or self.take_words("with") \
+                or self.take_words("must", "have") or self.take_words("should", "have") or self.take_words("request"):
+            self.skip("a", "an", "the")
+            if self.take_words("signature") or self.take_words("signatures"):
+                self.take_words("confirmation") or self.take_words("on", "delivery") or self.take_words("required")
+                return self._signature()
+            if self.at_words("adult", "signature") or self.at_words("direct", "signature"):
+                raise Refusal("error", f"A rule can require a signature, but not a specific kind "
+                              f"('{self.peek().orig} signature').")  # type: ignore[union-attr]
+            self.i = save
+            return False
+        if self.take_words("signature", "required") or self.take_words("signature", "confirmation") \
+                or self.take_words("signature", "needed") or self.take_words("signature", "on", "delivery"):
+            return self._signature()
+        return False
+
+    def _signature(self) -> bool:
+        self.c.actions.append({"action": "require_signature"})
+        self.c.words.append("signature")
+        return True
+
+    def act_insure(self) -> bool:
+        save = self.i
+        if self.take_words("insure") or self.take_words("insured") or self.take_words("insure", "them"):
+            self.skip("them", "it", "the", "shipment", "shipments", "package", "packages")
+            return self._insure()
+        if self.take_words("add") or self.take_words("buy") or self.take_words("get") or self.take_words("purchase") \
+                or self.take_words("with") or self.take_words("require") or self.take_words("include"):
+            self.skip("shipping", "carrier", "declared", "value")
+            if self.take_words("insurance"):
+                return self._insure()
+            self.i = save
+        return False
+
+    def _insure(self) -> bool:
+        self.c.actions.append({"action": "insure"})
+        self.c.words.append("insure")
+        return True
