@@ -119,7 +119,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             if before != head:
                 command.upgrade(_config(conn), "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the store at {safe_url(str(engine.url))}: {first_line(exc)}") from None
+        raise StoreError(f"cannot open the store at {safe_url(str(engine.url))}: {first_line(exc)}") from None
     return before, head
 
 
