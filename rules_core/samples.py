@@ -84,12 +84,18 @@ def _address(rng: random.Random, countries: list[str]) -> Address:
 
 def _lines(rng: random.Random, skus: list[str], catalog: Catalog, bulk: bool) -> list[OrderLine]:
     n = 1 if rng.random() < 0.55 else rng.randint(2, min(4, len(skus)))
-    chosen = rng.sample(skus, n)
+    # Out-of-stock SKUs still get ordered, but rarely (a storefront usually hides them).
+    weights = [1.0 if catalog.network_stock(s) > 0 else 0.12 for s in skus]
+    chosen: list[str] = []
+    while len(chosen) < n:
+        pick = rng.choices(skus, weights=weights)[0]
+        if pick not in chosen:
+            chosen.append(pick)
     lines = []
     for sku in chosen:
         qty = rng.randint(6, 40) if bulk else (1 if rng.random() < 0.7 else rng.randint(2, 5))
         if catalog.skus[sku].weight_lb >= 20:
-            qty = min(qty, rng.randint(1, 3))
+            qty = min(qty, 1 if rng.random() < 0.85 else 2)
         price = catalog.skus[sku].price
         lines.append(OrderLine(sku=sku, qty=qty, unit_price=round(price * rng.choice([1, 1, 1, 0.9, 0.8]), 2)))
     return lines
