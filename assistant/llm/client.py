@@ -11,8 +11,9 @@ How each mode asks for structured output:
 |----------------------|-------------------------------------------------------------|---------------------|
 | tools                | the envelope as a forced function tool                      | OpenAI, Azure, vLLM |
 | json_schema          | response_format {"type": "json_schema", ...}                | OpenAI, Ollama      |
-| json                 | response_format {"type": "json_object"}, schema in prompt   | most servers        |
-| md_json              | schema in prompt, reply in a ```json block                  | anything that chats |
+| json                 | response_format {"type": "json_object"}; the compact schema | most servers        |
+|                      | at the end of the system prompt                             |                     |
+| md_json              | instructor's schema in the prompt, reply in a ```json block | anything that chats |
 | json_object_schema   | response_format {"type": "json_object", "schema": ...}:     | llama.cpp server    |
 |                      | grammar-constrained decoding, schema not in the prompt      |                     |
 
@@ -124,9 +125,10 @@ class ChatModel:
         ic.on("completion:kwargs", meter.on_kwargs)
         ic.on("completion:response", meter.on_response)
         started = time.perf_counter()
+        messages = with_schema(s.mode, draft_messages(text, catalog, client=client, current=current))
         try:
             result = ic.chat.completions.create(
-                model=s.model, messages=draft_messages(text, catalog, client=client, current=current),
+                model=s.model, messages=messages,
                 response_model=AssistantReply, context=ctx, max_retries=s.repairs,
                 temperature=s.temperature, max_tokens=s.max_tokens, **mode_extras(s.mode))
         except Exception as exc:
@@ -190,10 +192,12 @@ def instructor_mode(mode: str) -> Any:
     return {
         "tools": Mode.TOOLS,
         "json_schema": Mode.JSON_SCHEMA,
-        "json": Mode.JSON,
         "md_json": Mode.MD_JSON,
-        # instructor's JSON_SCHEMA handler parses the reply text and re-asks with the errors;
-        # mode_extras swaps its response_format for llama.cpp's json_object + schema.
+        # For these two, instructor's JSON_SCHEMA handler parses the reply text and re-asks with
+        # the errors, and mode_extras swaps its response_format: plain json_object (with the
+        # compact schema in the prompt rather than instructor's indented copy, which costs
+        # ~2,000 tokens more) or llama.cpp's json_object + schema (a grammar, no prompt cost).
+        "json": Mode.JSON_SCHEMA,
         "json_object_schema": Mode.JSON_SCHEMA,
     }[mode]
 
@@ -202,7 +206,18 @@ def mode_extras(mode: str) -> dict[str, Any]:
     """Request fields a mode adds on top of instructor's (extra_body wins over the SDK's body)."""
     if mode == "json_object_schema":
         return {"extra_body": {"response_format": {"type": "json_object", "schema": reply_schema()}}}
+    if mode == "json":
+        return {"extra_body": {"response_format": {"type": "json_object"}}}
     return {}
+
+
+def with_schema(mode: str, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """json mode: the compact reply schema appended to the system prompt (nothing else enforces it)."""
+    if mode != "json":
+        return messages
+    schema = json.dumps(reply_schema(), separators=(",", ":"))
+    system = {**messages[0], "content": messages[0]["content"] + f"\n\nREPLY JSON SCHEMA:\n{schema}"}
+    return [system, *messages[1:]]
 
 
 # --- turning exceptions into one line ---------------------------------------------------------------

@@ -118,7 +118,10 @@ def test_json_mode_puts_the_schema_in_the_prompt(endpoint: respx.Route) -> None:
     ChatModel(settings("json")).draft(REQUEST, CATALOG)
     body = bodies(endpoint)[0]
     assert body["response_format"] == {"type": "json_object"}
-    assert '"AssistantReply"' in body["messages"][0]["content"]
+    system = body["messages"][0]["content"]
+    # One compact copy of the schema, not instructor's indented one as well.
+    assert system.count("REPLY JSON SCHEMA:") == 1 and '"title":"AssistantReply"' in system
+    assert system.count('"$defs"') == 1
 
 
 def test_md_json_mode_asks_for_a_fenced_block(endpoint: respx.Route) -> None:
@@ -173,3 +176,21 @@ def test_azure_deployment_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     request = route.calls[0].request
     assert request.url.params["api-version"] == "2024-10-21"
     assert request.headers["api-key"] == "azure-test-key"
+
+
+# What each mode really sends on the demo catalog (tokens estimated as characters / 4).
+SENT_BUDGET = {"tools": 4700, "json_schema": 4700, "json_object_schema": 4700, "json": 4700, "md_json": 6600}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_size_of_what_is_sent(endpoint: respx.Route, mode: str) -> None:
+    from assistant.llm.prompt import estimate_tokens
+
+    answer(endpoint, mode, fake.clarify_payload("Which client?"))
+    ChatModel(settings(mode)).draft("Hold GLOBEX orders over $2,000 for fraud review", CATALOG, client="GLOBEX")
+    body = bodies(endpoint)[0]
+    text = "".join(m["content"] or "" for m in body["messages"])
+    schema = json.dumps(body.get("tools") or body.get("response_format") or "", separators=(",", ":"))
+    tokens = estimate_tokens(text) + estimate_tokens(schema)
+    print(f"\n{mode}: ~{tokens} prompt tokens sent (messages {estimate_tokens(text)}, schema {estimate_tokens(schema)})")
+    assert tokens <= SENT_BUDGET[mode]
