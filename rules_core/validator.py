@@ -1471,7 +1471,8 @@ def _check_action_feasibility(raw: dict[str, Any], tree: Node | None, ctx: RuleC
 
 def _action_feasibility(action: dict[str, Any], where: str, req: Requirements, ctx: RuleContext) -> None:
     catalog, name = ctx.catalog, action.get("action")
-    if name == "use_service" and action.get("service") in catalog.services:
+    service = action.get("service")
+    if name == "use_service" and isinstance(service, str) and service in catalog.services:
         reason = service_blocker(catalog.services[action["service"]], req, catalog)
         if reason:
             ctx.add("action_impossible", f"{reason}; every order this rule matches would be held",

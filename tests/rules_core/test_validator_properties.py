@@ -171,3 +171,12 @@ def test_a_thousand_tied_rules_in_one_stage_stay_fast() -> None:
     started = time.perf_counter()
     validate(rules, CATALOG)
     assert time.perf_counter() - started < 2.0
+
+
+def test_regression_a_list_where_a_service_code_belongs_is_a_finding_not_a_failure():
+    from rules_core.catalog import demo_catalog
+    from rules_core.validator import validate
+
+    findings = validate([{"id": "x", "then": [{"action": "use_service", "service": []}]}], demo_catalog())
+    assert findings and all(f.code != "validator_failure" for f in findings)
+    assert any(f.path.startswith("/0/then/0") for f in findings)
