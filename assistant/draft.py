@@ -110,10 +110,11 @@ def offline_result(text: str, catalog: Catalog, client: str | None, current: lis
     from assistant.offline import parse_request
 
     p = parse_request(text, catalog, client=client, existing=current)
-    status, rules = p.status, list(p.rules)
-    error = p.error
+    status, error = p.status, p.error
+    # Rules only with "ok": a partial parse carries the rules of the sentences it understood,
+    # but proposing them without the rest would change the meaning of the request.
+    rules = list(p.rules) if status == "ok" else []
     if status == "ok" and not getattr(p, "complete", True):
-        # Part of the request was not understood: returning the rest would be a guess.
         status, rules = "error", []
         error = error or "the offline parser understood only part of the request"
     if status == "error" and getattr(p, "suggestions", None):

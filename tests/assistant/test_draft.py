@@ -117,6 +117,12 @@ def test_a_partial_parse_without_a_model_is_not_a_guess(parser: Any) -> None:
     assert result.status == "error" and result.rules == [] and "only part" in (result.error or "")
 
 
+def test_a_partial_parse_proposes_nothing(parser: Any) -> None:
+    parser.result = parsed("clarify", rules=[HEAVY], complete=False, question="What does 'nicer' mean?")
+    result = run(settings=MODEL_OFF)
+    assert (result.status, result.rules, result.question) == ("clarify", [], "What does 'nicer' mean?")
+
+
 def test_llm_mode_without_a_model_is_a_clear_error(parser: Any) -> None:
     with pytest.raises(NotConfigured, match=r"^no model configured: set RULEWRIGHT_LLM_BASE_URL, or use --offline$"):
         run(mode="llm", settings=MODEL_OFF)
@@ -253,11 +259,21 @@ def test_prompt_injection_is_passed_as_data(parser: Any, endpoint: respx.Route) 
     assert [t["function"]["name"] for t in body["tools"]] == ["AssistantReply"]
 
 
-def test_with_the_real_offline_parser() -> None:
-    offline = pytest.importorskip("assistant.offline")
-    if not hasattr(offline, "parse_request"):
-        pytest.skip("the offline parser is not there yet")
-    result = draft("Hold GLOBEX orders over $2,000 for fraud review", CATALOG, settings=MODEL_OFF,
+def test_with_the_real_offline_parser(endpoint: respx.Route) -> None:
+    result = draft("Hold GLOBEX orders over $2,000 for fraud review", CATALOG, settings=MODEL_ON,
                    current_rules=[], orders=ORDERS)
-    assert result.source == "offline" and result.status in ("ok", "clarify", "error")
+    assert (result.status, result.source, endpoint.call_count) == ("ok", "offline", 0)
+    assert result.rules[0].then[0].action == "hold" and result.impact is not None
     assert tuple(result.to_json()) == CONTRACT_KEYS
+
+
+def test_real_parser_question_without_a_model(endpoint: respx.Route) -> None:
+    result = draft("make shipping nicer for ACME", CATALOG, settings=MODEL_OFF, current_rules=[], orders=ORDERS)
+    assert (result.status, result.source, result.rules) == ("clarify", "offline", [])
+    assert result.question and result.usage.note == NO_MODEL_NOTE
+
+
+def test_real_parser_leaves_the_rest_to_the_model(endpoint: respx.Route) -> None:
+    endpoint.return_value = httpx.Response(200, json=fake.reply("tools", fake.clarify_payload("Nicer how?")))
+    result = draft("make shipping nicer for ACME", CATALOG, settings=MODEL_ON, current_rules=[], orders=ORDERS)
+    assert (result.status, result.source, result.question) == ("clarify", "model", "Nicer how?")

@@ -212,3 +212,22 @@ def test_explain_narrative_uses_the_model(model_env: None, rules_file: Path, end
 def test_explain_narrative_without_a_model_is_one_line(rules_file: Path) -> None:
     line = one_line_error(cli("explain", "--file", str(rules_file), "--narrative"))
     assert line == "rulewright: no model configured: set RULEWRIGHT_LLM_BASE_URL, or use --offline"
+
+
+# --- the default without a model ----------------------------------------------------------------------
+
+
+def test_default_without_a_model_uses_the_parser_and_says_so(endpoint: respx.Route) -> None:
+    result = cli("draft", "make shipping nicer for ACME")
+    assert result.exit_code == 0, result.output
+    assert "from the offline parser" in result.stdout
+    assert "note: no model configured (RULEWRIGHT_LLM_BASE_URL)" in result.stderr
+    assert endpoint.call_count == 0
+
+
+def test_offline_json(model_env: None, endpoint: respx.Route) -> None:
+    result = cli("draft", "Hold GLOBEX orders over $2,000 for fraud review", "--offline", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["status"], out["source"], out["usage"]["model_calls"]) == ("ok", "offline", 0)
+    assert out["impact"]["orders"] > 0 and endpoint.call_count == 0
