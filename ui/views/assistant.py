@@ -1,0 +1,155 @@
+"""The Assistant tab: a chat that drafts rules from plain English and submits them for review.
+
+Each message goes to ``assistant.draft.draft``. While a draft is open, a follow-up message is
+an edit of it ("make it 25 lb"): the draft's rules go to the draft function as context. If
+that function cannot take a draft to edit, the assistant says it did not understand rather
+than guess. "Submit for review" makes a proposal through the store.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from rules_core.errors import RulewrightError
+from rules_core.models import Rule, rule_json
+from rules_core.store import Provenance
+from ui import render
+from ui.views.context import AppContext, ok, one_line
+
+# The keyword under which the draft function accepts the rules being edited, first match wins.
+EDIT_KEYWORDS = ("draft_rules", "editing", "previous_rules")
+ANY_CLIENT = "(any client)"
+EMPTY: dict[str, Any] = {"rules": [], "requests": [], "source": None, "usage": None}
+NO_EDIT = ("I did not understand that as a change to the current draft: editing a draft is not available "
+           "in this version. Press **New draft** and write the whole rule again.")
+
+
+def edit_keyword() -> str | None:
+    from assistant.draft import draft
+
+    params = inspect.signature(draft).parameters
+    return next((k for k in EDIT_KEYWORDS if k in params), None)
+
+
+def model_banner(ctx: AppContext) -> str:
+    if ctx.model_configured:
+        return f"Drafting with the offline parser first, then the model `{ctx.llm.model}` for what it cannot read."
+    return ("**No model configured** (`RULEWRIGHT_LLM_BASE_URL` is not set): drafts come from the offline parser, "
+            "which reads plain operations English such as *“Hold ACME orders over $2,000 for fraud review.”*")
+
+
+def unchanged() -> tuple[Any, ...]:
+    return tuple(gr.skip() for _ in range(7))
+
+
+def empty_outputs() -> tuple[Any, ...]:
+    return ("", "[]", render.findings_frame([]), "No dry run yet.", render.changes_frame(None),
+            render.mix_frame(None, "carrier"), render.mix_frame(None, "warehouse"))
+
+
+def result_outputs(result: Any) -> tuple[Any, ...]:
+    s = result.impact
+    return (result.english, render.rules_json(result.rules), render.findings_frame(result.findings),
+            render.impact_markdown(s), render.changes_frame(s), render.mix_frame(s, "carrier"),
+            render.mix_frame(s, "warehouse"))
+
+
+def run_draft(ctx: AppContext, text: str, client: str | None, editing: list[Rule]) -> Any:
+    """The draft function, given the draft being edited when it can take one (None: it cannot)."""
+    from assistant.draft import draft
+
+    extra: dict[str, Any] = {}
+    if editing:
+        keyword = edit_keyword()
+        if keyword is None:
+            return None
+        extra[keyword] = editing
+    return draft(text, ctx.catalog, client=client, mode=ctx.settings.draft_mode, settings=ctx.llm,
+                 current_rules=ctx.store.active_rules(), **extra)
+
+
+def next_state(state: dict[str, Any], text: str, result: Any) -> dict[str, Any]:
+    if result.status == "clarify" or not result.rules:
+        return state  # a question or a refusal leaves the open draft as it was
+    return {"rules": [rule_json(r) for r in result.rules], "requests": [*state["requests"], text],
+            "source": result.source, "usage": result.usage.model_dump(mode="json"), "ok": result.status == "ok"}
+
+
+def build(ctx: AppContext, who: gr.Textbox) -> None:
+    with gr.Tab("Assistant", id="assistant"):
+        gr.Markdown(model_banner(ctx), elem_id="rw-model-banner")
+        state = gr.State(dict(EMPTY))
+        with gr.Row():
+            with gr.Column(scale=5):
+                chat = gr.Chatbot(label="Chat", height=430, elem_id="rw-chat", buttons=["copy"])
+                message = gr.Textbox(label="Your request", lines=2, elem_id="rw-request",
+                                     placeholder="e.g. For ACME, ship orders heavier than 20 lb with UPS Ground.")
+                with gr.Row():
+                    send = gr.Button("Send", variant="primary", elem_id="rw-send")
+                    new = gr.Button("New draft", elem_id="rw-new-draft")
+                client = gr.Dropdown([ANY_CLIENT, *ctx.catalog.clients], value=ANY_CLIENT, label="Client")
+                note = gr.Textbox(label="Note for the reviewer", elem_id="rw-note")
+                submit = gr.Button("Submit for review", variant="primary", elem_id="rw-submit")
+                status = gr.Markdown(elem_id="rw-assistant-status")
+            with gr.Column(scale=6):
+                english = gr.Markdown(label="Understood as", elem_id="rw-english", container=True)
+                rules = gr.Code(language="json", label="Rule JSON", lines=8, max_lines=24, elem_id="rw-rule-json")
+                findings = gr.Dataframe(render.findings_frame([]), label="Findings", wrap=True, interactive=False)
+                impact = gr.Markdown("No dry run yet.", elem_id="rw-impact", container=True)
+                changes = gr.Dataframe(render.changes_frame(None), label="Changed orders (first 10)", wrap=True,
+                                       interactive=False)
+                with gr.Row():
+                    carriers = mix_plot("Carrier mix before / after")
+                    warehouses = mix_plot("Warehouse mix before / after")
+
+        outputs = [chat, state, message, english, rules, findings, impact, changes, carriers, warehouses]
+
+        def on_message(text: str, history: list[dict[str, Any]], st: dict[str, Any], client_code: str,
+                       progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+            history = [*(history or []), {"role": "user", "content": text}]
+            progress(0.2, desc="Drafting and running the dry run on the sample orders…")
+            editing = [Rule.model_validate(r) for r in st["rules"]]
+            try:
+                result = run_draft(ctx, text, None if client_code == ANY_CLIENT else client_code, editing)
+            except RulewrightError as exc:
+                return (history + [{"role": "assistant", "content": f"⛔ {exc}"}], st, "", *unchanged())
+            if result is None:
+                return (history + [{"role": "assistant", "content": NO_EDIT}], st, "", *unchanged())
+            history.append({"role": "assistant", "content": render.draft_reply(result)})
+            if result.usage.note:
+                history.append({"role": "assistant", "content": f"*Note: {result.usage.note}.*"})
+            shown = result_outputs(result) if result.rules else unchanged()
+            return (history, next_state(st, text, result), "", *shown)
+
+        send.click(on_message, [message, chat, state, client], outputs, api_name="draft")
+        message.submit(on_message, [message, chat, state, client], outputs, api_name=False)
+
+        def on_new() -> tuple[Any, ...]:
+            return ([], dict(EMPTY), "", *empty_outputs())
+
+        new.click(on_new, None, outputs, api_name="new_draft")
+
+        @one_line
+        def on_submit(st: dict[str, Any], note_text: str, typed: str, request: gr.Request) -> str:
+            if not st["rules"]:
+                return "Nothing to submit yet: draft a rule in the chat first."
+            prov = Provenance(request=" / ".join(st["requests"]),
+                              source="model" if st["source"] == "model" else "parser",
+                              model=(st["usage"] or {}).get("model"), usage=st["usage"])
+            p = ctx.store.propose([Rule.model_validate(r) for r in st["rules"]], ctx.user(typed, request),
+                                  note_text or "", prov)
+            errors = sum(f.severity == "error" for f in p.findings)
+            tail = f" It has {errors} error finding(s), so it cannot be approved as it is." if errors else ""
+            return ok(f"Submitted as proposal #{p.id} for review (base v{p.base_version or 0}).{tail}")
+
+        submit.click(on_submit, [state, note, who], status, api_name="submit")
+
+
+def mix_plot(title: str) -> gr.BarPlot:
+    return gr.BarPlot(pd.DataFrame(columns=render.MIX_COLUMNS), x="code", y="orders", color="when", title=title,
+                      color_map={"before": "#94a3b8", "after": "#2563eb"}, x_label_angle=-45, sort=None,
+                      height=260, x_title="", y_title="orders")
