@@ -58,6 +58,7 @@ class Tok:
     value: Any = None
     cands: list[Candidate] = field(default_factory=list)
     orig: str = ""
+    compound: tuple[str, int] | None = None  # first part of "soft-goods": (whole word, parts)
 
     def is_word(self, *words: str) -> bool:
         return self.kind == "WORD" and self.text in words
@@ -152,11 +153,14 @@ def _split_compound(toks: list[Tok]) -> list[Tok]:
     out = []
     for t in toks:
         if t.kind == "WORD" and re.search(r"[-_/]", t.orig):
+            start = len(out)
             for p in re.split(r"([-_/])", t.orig):
                 if p == "/":
                     out.append(Tok("PUNCT", "/", orig="/"))
                 elif p and p not in "-_":
                     out.append(Tok("WORD", p.lower(), orig=p))
+            if "/" not in t.orig and len(out) > start:
+                out[start].compound = (t.orig, len(out) - start)
         else:
             out.append(t)
     return out
@@ -205,7 +209,12 @@ def tokenize(text: str, vocab: Vocabulary) -> list[Tok]:
     merged: list[Tok] = []
     i = 0
     while i < len(out):
-        hit = _entity_at(out, i, vocab) if out[i].kind == "WORD" else None
+        lower_compound = out[i].compound is not None and out[i].compound[0].islower()
+        hit = _entity_at(out, i, vocab) if out[i].kind == "WORD" and not lower_compound else None
+        if lower_compound:
+            merged += out[i:i + out[i].compound[1]]  # type: ignore[index]
+            i += out[i].compound[1]  # type: ignore[index]
+            continue
         if hit:
             n, cands = hit
             orig = " ".join(t.orig for t in out[i:i + n])

@@ -46,6 +46,8 @@ class Clause:
     bare_from: str | None = None  # "from W" without a verb: origin condition or elided ship_from
     sub_source: str | None = None  # "if X is out of stock"
     pending_tag: bool = False
+    route_verb: bool = False  # "ship"/"fulfil"/"route" waiting for its warehouse
+    neg_pending: bool = False  # "never ship ..." waiting for a warehouse, service or carrier
     words: list[str] = field(default_factory=list)  # key words for ids
 
 
@@ -94,8 +96,10 @@ NOT_RULES = {"approve", "ignore", "disregard", "forget", "instructions", "prompt
              "deploy", "free", "previous", "system", "everyone", "reset", "shutdown", "execute"}
 COND_STOP = frozenset("""
     if when unless except over under above below more less than between with containing from to
-    for in on via tagged and or but only not no never
+    for in on via tagged and or but only not no never before after until till through starting
+    effective priority as
 """.split())
+SUBJECTS = frozenset("orders order all any anything everything shipments packages parcels every".split())
 GT = {("over",), ("above",), ("more", "than"), ("greater", "than"), ("exceeding",), ("exceeds",),
       (">",), ("beyond",), ("bigger", "than"), ("larger", "than"), ("higher", "than")}
 GTE = {("at", "least"), ("minimum",), ("min",), ("no", "less", "than"), (">", "="), ("or", "more")}
@@ -124,7 +128,9 @@ KNOWN_WORDS = frozenset("""
     hold ship use tag require insure never rate shop substitute prefer exclude zone zones po box
     boxes residential commercial unless except monday tuesday wednesday thursday friday saturday
     sunday weekends weekdays dec december jan january feb february mar march apr april may jun june
-    jul july aug august sep sept september oct october nov november utc gmt hazmat signature
+    jul july aug august sep sept september oct october nov november utc gmt hazmat signature zip
+    zips dg put route send fulfil fulfill prefer try insure""".split()) | frozenset("""
+    avoid exclude require add mark label orders order anything everything for if when do dont
 """.split())
 
 
@@ -221,13 +227,83 @@ class SentenceReader:
     def read(self) -> Clause:
         readers: list[Callable[[], bool]] = [
             self.read_punct, self.read_exception, self.read_negated_action, self.read_action,
-            self.read_scope, self.read_priority, self.read_window, self.read_for,
-            self.read_condition_chunk, self.read_from, self.read_as_tag, self.read_filler,
+            self.read_and_action, self.read_subject_prep, self.read_scope, self.read_priority,
+            self.read_window, self.read_for, self.read_queue, self.read_fallback,
+            self.read_condition_chunk, self.read_from, self.read_as_tag, self.read_route_verb,
+            self.read_filler,
         ]
         while self.peek() is not None:
             if not any(reader() for reader in readers):
                 self.unknown(self.peek())  # type: ignore[arg-type]
+        if self.c.neg_pending:
+            raise Refusal("clarify", "Never ... what? Name the warehouse ('from LAX'), service or carrier "
+                          "('with DHL') to exclude.")
         return self.c
+
+    def read_and_action(self) -> bool:
+        if not (self.at_words("and") or self.at_words(",")):
+            return False
+        save = self.i
+        self.i += 1
+        self.take_words("then") or self.take_words("also")
+        if self.read_negated_action() or self.read_action():
+            return True
+        self.i = save
+        return False
+
+    def read_subject_prep(self) -> bool:
+        """"for orders", "on orders", "to anything": a preposition before the subject."""
+        t = self.peek(1)
+        if (self.at_words("for") or self.at_words("on") or self.at_words("to")) and t is not None \
+                and t.kind == "WORD" and t.text in SUBJECTS:
+            self.i += 2
+            return True
+        return False
+
+    def read_queue(self) -> bool:
+        if not any(a["action"] == "hold" for a in self.c.actions):
+            return False
+        save = self.i
+        self._hold_queue()
+        return self.i != save
+
+    def read_fallback(self) -> bool:
+        """", else hold" / "falling back to EWR" after a warehouse choice."""
+        prefer = next((a for a in self.c.actions if a["action"] in ("prefer_warehouses", "ship_from")), None)
+        if prefer is None:
+            return False
+        save = self.i
+        if self.take_words("otherwise", "hold") or self.take_words("else", "hold") or self.take_words("or", "else", "hold"):
+            self.skip("it", "them", "the", "order", "orders")
+            if prefer["action"] != "prefer_warehouses":
+                raise Refusal("clarify", "Hold when the warehouse cannot fill the order? The engine already holds "
+                              "with an exception then; say 'prefer X, else hold' for a list of warehouses.")
+            prefer["fallback"] = "hold"
+            return True
+        if self.take_words("falling", "back", "to") or self.take_words("fall", "back", "to") \
+                or self.take_words("then") or self.take_words("otherwise") or self.take_words("else"):
+            self.skip("try", "the", "from", "ship")
+            more = self.entity_list("warehouse")
+            if more:
+                self.take_words("warehouse")
+                if prefer["action"] == "ship_from":
+                    first = prefer.pop("warehouse")
+                    prefer.update({"action": "prefer_warehouses", "warehouses": [first] + [c for _, c in more],
+                                   "fallback": "default"})
+                else:
+                    prefer["warehouses"] += [c for _, c in more]
+                return True
+        self.i = save
+        return False
+
+    def read_route_verb(self) -> bool:
+        """A routing verb whose warehouse comes later ("Fulfil GLOBEX orders ... from TOR")."""
+        if self.peek() is not None and self.peek().is_word("ship", "send", "fulfil", "fulfill", "route", "ships",  # type: ignore[union-attr]
+                                                           "fulfilled", "routed", "sent"):
+            self.c.route_verb = True
+            self.i += 1
+            return True
+        return False
 
     def unknown(self, t: Tok) -> None:
         name = self.unknown_name()
@@ -253,12 +329,13 @@ class SentenceReader:
 
     def unknown_name(self) -> Tok | None:
         """The first token of the sentence that looks like a name the catalog does not have."""
-        for j, t in enumerate(self.toks):
+        for j in range(self.i, len(self.toks)):
+            t = self.toks[j]
             if t.kind == "UNKNOWN":
                 return t
             if t.kind == "WORD" and t.text not in FILLERS and t.text not in COND_STOP and t.text not in NOT_RULES \
-                    and t.text not in VAGUE and (any(ch.isupper() for ch in t.orig[1:])
-                                                 or (j > 0 and t.orig[:1].isupper() and t.text not in KNOWN_WORDS)):
+                    and t.text not in VAGUE and t.text not in KNOWN_WORDS and t.text.rstrip("s") not in WEEKDAY_WORDS \
+                    and (any(ch.isupper() for ch in t.orig[1:]) or (j > 0 and t.orig[:1].isupper())):
                 return t
         return None
 
@@ -290,7 +367,8 @@ class SentenceReader:
                 or self.take_words("except", "if") or self.take_words("except") or self.take_words("excluding")
                 or self.take_words("but", "not")):
             return False
-        self.skip("it", "is", "they", "are", "the", "order", "orders", "ones", "those", "when", "if", "for")
+        self.skip("it", "is", "they", "are", "the", "order", "orders", "ones", "those", "when", "if", "for",
+                  "goes", "go", "going", "ships", "contains", "has")
         nodes = self.condition_group()
         if not nodes:
             raise Refusal("clarify", "Unless what? I could not read the exception as a condition.")
@@ -353,6 +431,12 @@ class SentenceReader:
 
     def condition(self) -> Node | None:
         save = self.i
+        if self.at_words("for") and not self.at_words("for", "the", "cheapest") and not self.at_words("for", "the", "fastest"):
+            self.i += 1
+            node = self.condition()
+            if node is None:
+                self.i = save
+            return node
         negate = False
         if self.take_words("not") or self.take_words("non"):
             negate = True
@@ -425,6 +509,7 @@ class SentenceReader:
         field = None
         self.take_words("with") or self.take_words("having") or self.take_words("that", "have") \
             or self.take_words("that", "has") or self.take_words("that", "are") or self.take_words("that", "is")
+        self.skip("a", "an", "the")
         t = self.peek()
         if t is not None and t.kind == "WORD" and t.text in FIELD_WORDS:
             field = FIELD_WORDS[t.text]
@@ -450,10 +535,11 @@ class SentenceReader:
     def _compare(self, field: str | None, op: str | None) -> Node | None:
         op = op or self.comparator()
         if op is None:
-            if field is None:
-                # "$500 or more", "20 lb and up", "10+ units"
-                return self._postfix_comparison()
-            return None
+            # "$500 or more", "20 lb and up", "10+ units", "weighing 150 lb or more"
+            node = self._postfix_comparison()
+            if node is not None and field is not None and node["field"] != field:
+                return None
+            return node
         if op == "between":
             self.i += 1
             lo = self.scalar(field)
@@ -496,7 +582,7 @@ class SentenceReader:
                 if hi is None or hi[0] is None:
                     self.i = save
                     return None
-                return self._range(None, (hi[0], value if not isinstance(hi[1], dict) else None), hi)
+                return self._range(None, (None, value), hi)
             return self._finish_range(self._field_for(None, implied, value), value)
         op = None
         if self.take_words("or", "more") or self.take_words("and", "up") or self.take_words("or", "above") \
@@ -508,6 +594,10 @@ class SentenceReader:
         if op is None:
             self.i = save
             return None
+        nxt = self.peek()
+        if implied is None and nxt is not None and nxt.kind == "WORD" and nxt.text in UNIT_NOUNS:
+            implied = UNIT_NOUNS[nxt.text]
+            self.i += 1
         name = self._field_for(None, implied, value)
         return {"field": name, "op": op, "value": self._typed(name, value)}
 
@@ -808,8 +898,12 @@ class SentenceReader:
             t = self.peek()
             if t is None or t.kind not in ("WORD", "STRING") or (t.kind == "WORD" and (t.text in COND_STOP or t.text in FILLERS)):
                 break
-            tags.append(t.value if t.kind == "STRING" else t.orig)
-            self.i += 1
+            if t.compound is not None:
+                tags.append(t.compound[0])
+                self.i += t.compound[1]
+            else:
+                tags.append(t.value if t.kind == "STRING" else t.orig)
+                self.i += 1
             if (self.at_words("or") or self.at_words("and") or self.at_words(",")) and self.peek(1) is not None \
                     and self.peek(1).kind in ("WORD", "STRING") and not (self.peek(1).kind == "WORD" and (self.peek(1).text in COND_STOP or self.peek(1).text in FILLERS)):  # type: ignore[union-attr]
                 word = self.peek().text  # type: ignore[union-attr]
@@ -1009,7 +1103,10 @@ class SentenceReader:
         if hold is None or hold.get("_reason_set"):
             return False
         save = self.i
-        self.i += 1
+        if self.condition() is not None:
+            self.i = save
+            return False
+        self.i = save + 1
         words: list[str] = []
         while self.peek() is not None and self.peek().kind == "WORD" and self.peek().text not in COND_STOP \
                 and self.peek().text not in ("orders", "order", "all", "any", "every", "them", "it"):  # type: ignore[union-attr]
@@ -1029,17 +1126,29 @@ class SentenceReader:
 
     def read_from(self) -> bool:
         """A bare "from W": an elided ship-from or an origin condition, settled by the caller."""
-        if not (self.at_words("from") or self.at_words("out", "of")):
+        to = self.at_words("to") and self.c.route_verb
+        if not (self.at_words("from") or self.at_words("out", "of") or to):
             return False
         save = self.i
-        self.i += 1 if self.at_words("from") else 2
+        self.i += 1 if (self.at_words("from") or to) else 2
         self.skip("the")
         wh = self.entity("warehouse")
         if wh is None:
             self.i = save
             return False
-        self.i += 1
-        self.take_words("warehouse") or self.take_words("dc")
+        more = self.entity_list("warehouse")
+        self.take_words("warehouse") or self.take_words("dc") or self.take_words("warehouses")
+        if self.c.neg_pending:
+            self.c.actions.append({"action": "exclude_warehouses", "warehouses": [c for _, c in more]})
+            self.c.neg_pending = False
+            return True
+        if len(more) > 1:
+            raise Refusal("clarify", "Several warehouses: should the first that has stock be used "
+                          f"('prefer {' then '.join(c for _, c in more)}')?")
+        if self.c.route_verb:
+            self.c.actions.append({"action": "ship_from", "warehouse": wh[1]})
+            self.c.route_verb = False
+            return True
         if self.c.bare_from is not None:
             raise Refusal("clarify", "Two warehouses follow 'from'; which one?")
         self.c.bare_from = wh[1]
@@ -1066,6 +1175,9 @@ class SentenceReader:
         if t.kind == "STRING":
             self.i += 1
             return t.value
+        if t.compound is not None:
+            self.i += t.compound[1]
+            return t.compound[0]
         if t.kind == "WORD" and t.text not in COND_STOP and t.text not in FILLERS and t.text not in NOT_RULES \
                 and t.text not in VAGUE:
             self.i += 1
@@ -1092,7 +1204,8 @@ class SentenceReader:
         for v in (("use",), ("ship", "with"), ("ship", "via"), ("ship", "by"), ("send", "with"), ("send", "via"),
                   ("ship", "from"), ("send", "from"), ("fulfil", "from"), ("fulfill", "from"), ("route", "to"),
                   ("route", "through"), ("ship", "out", "of"), ("ship", "on"), ("go", "via"), ("go", "with"),
-                  ("go", "by"), ("go",), ("goes",), ("ship",), ("send",), ("using",),
+                  ("go", "by"), ("go",), ("goes",), ("ship",), ("send",), ("using",), ("uses",), ("fulfil",),
+                  ("fulfill",),
                   ("offer",), ("allow",)):
             if self.take_words(*v):
                 verb = v
@@ -1120,6 +1233,9 @@ class SentenceReader:
         if neg_word in ("not", "no") or (verb is None and neg_word in ("avoid", "skip")):
             self.i = save
             return False
+        if verb is not None and verb[0] in ("ship", "send", "fulfil", "fulfill", "use", "using", "route", "go", "goes", "uses"):
+            self.c.neg_pending = True
+            return True
         nxt = self.peek()
         what = nxt.orig if nxt else "that"
         raise Refusal("error", f"I cannot express 'never/do not ... {what}': rules can exclude services, "
@@ -1134,6 +1250,10 @@ class SentenceReader:
         return False
 
     def act_hold(self) -> bool:
+        if self.peek() is not None and self.peek().is_word("put", "place") and any(  # type: ignore[union-attr]
+                t.is_word("hold") for t in self.toks[self.i:]):
+            self.i += 1
+            return True
         if not (self.take_words("hold") or self.take_words("put", "on", "hold") or self.take_words("place", "on", "hold")
                 or self.take_words("park") or self.take_words("stop") or self.take_words("pause")
                 or self.take_words("held") or self.take_words("on", "hold")):
@@ -1178,7 +1298,7 @@ class SentenceReader:
         self.i = save
         if self.take_words("substitute") or self.take_words("sub") or self.take_words("replace") \
                 or self.take_words("swap") or self.take_words("swap", "out"):
-            self.skip("it", "them", "with")
+            self.skip("it", "them", "with", "the", "a", "an")
             first = self.entity_list("sku")
             if not first:
                 raise Refusal("clarify", "Substitute which SKU with which? Name both SKUs, e.g. "
@@ -1191,6 +1311,7 @@ class SentenceReader:
                     raise Refusal("clarify", "Substitute which SKU with which? Name both SKUs.")
                 return self._substitute(first[0][1], [c for _, c in second])
             if self.take_words("for"):
+                self.skip("the", "a", "an")
                 second = self.entity_list("sku")
                 if not second or len(second) != 1:
                     raise Refusal("clarify", "Substitute which SKU for which? Name both SKUs.")
@@ -1352,7 +1473,8 @@ class SentenceReader:
         verbs = (("use",), ("ship", "via"), ("ship", "with"), ("ship", "by"), ("ship", "using"), ("send", "via"),
                  ("send", "with"), ("send", "by"), ("ship", "on"), ("goes",), ("go",), ("via",), ("with",),
                  ("ship",), ("send",), ("using",), ("should", "go"), ("switch", "to"), ("upgrade", "to"),
-                 ("book",), ("by",), ("on",))
+                 ("book",), ("by",), ("on",), ("ships", "via"), ("ships", "with"), ("ships",), ("shipped", "via"),
+                 ("shipped", "with"), ("shipped",), ("uses",))
         verb = next((v for v in verbs if self.take_words(*v)), None)
         if verb is None:
             t = self.peek()
@@ -1364,6 +1486,16 @@ class SentenceReader:
             self.i = save
             return False
         kinds = {k for k, _ in t.cands}
+        if self.c.neg_pending and kinds & {"service", "carrier"}:
+            pool = self.entity_list("service", "carrier")
+            action: Node = {"action": "exclude_services"}
+            if [c for k, c in pool if k == "service"]:
+                action["services"] = [c for k, c in pool if k == "service"]
+            if [c for k, c in pool if k == "carrier"]:
+                action["carriers"] = [c for k, c in pool if k == "carrier"]
+            self.c.actions.append(action)
+            self.c.neg_pending = False
+            return True
         if "service" in kinds:
             svc = self.entity("service")
             assert svc is not None
@@ -1417,7 +1549,10 @@ class SentenceReader:
                 self._set_tag(tag)
                 return True
             t = self.peek()
-            if t is not None and (t.kind == "STRING" or (t.kind == "WORD" and t.text not in FILLERS
+            s_cond = self.i
+            starts_condition = self.condition() is not None
+            self.i = s_cond
+            if not starts_condition and t is not None and (t.kind == "STRING" or (t.kind == "WORD" and t.text not in FILLERS
                                                          and t.text not in COND_STOP and t.text not in VAGUE
                                                          and t.text not in NOT_RULES and t.text not in UNIT_NOUNS)):
                 tag = self._tag_word()
