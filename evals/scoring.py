@@ -18,8 +18,9 @@ Verdicts:
 |           | the case must be asked about or declined                                          |
 
 Two outcome details are compared loosely, because they are words a person chose rather than
-behaviour: hold reasons are compared case- and punctuation-insensitively (and not at all when
-the request names no reason), and tags case-insensitively.
+behaviour: hold reasons are compared by their words, ignoring case, punctuation and articles
+("a credit check" = "Credit check"), and not at all when the request names no reason; tags
+are compared case-insensitively.
 """
 
 from __future__ import annotations
@@ -102,5 +103,9 @@ def comparable(out: dict[str, Any], any_reason: bool) -> dict[str, Any]:
     return out
 
 
+ARTICLES = frozenset({"a", "an", "the"})
+
+
 def words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9$]+", text.lower()))
+    """A hold reason as its words: "For a Credit-check." reads as "for credit check"."""
+    return " ".join(w for w in re.findall(r"[a-z0-9$]+", text.lower()) if w not in ARTICLES)
