@@ -232,9 +232,16 @@ class SentenceReader:
             self.read_condition_chunk, self.read_from, self.read_as_tag, self.read_route_verb,
             self.read_filler,
         ]
-        while self.peek() is not None:
-            if not any(reader() for reader in readers):
-                self.unknown(self.peek())  # type: ignore[arg-type]
+        try:
+            while self.peek() is not None:
+                if not any(reader() for reader in readers):
+                    self.unknown(self.peek())  # type: ignore[arg-type]
+        except Refusal:
+            # A name the catalog does not have explains most misreadings: report it first.
+            unknown = next((t for t in self.toks if t.kind == "UNKNOWN"), None)
+            if unknown is not None:
+                self.unknown(unknown)
+            raise
         if self.c.neg_pending:
             raise Refusal("clarify", "Never ... what? Name the warehouse ('from LAX'), service or carrier "
                           "('with DHL') to exclude.")
