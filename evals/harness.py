@@ -247,3 +247,14 @@ def summary(run: EvalRun, *, with_cases: bool = True) -> dict[str, Any]:
     if with_cases:
         out["cases"] = [case_record(r, run.accuracy_reported) for r in run.results]
     return out
+
+
+def evaluate(catalog: Catalog, *, mode: DraftMode, settings: LLMSettings, dataset: Dataset | None = None,
+             prices: Prices | None = None, progress: Progress | None = None,
+             http_client: Any = None) -> tuple[EvalRun, EvalRun | None]:
+    """The run in ``mode`` and, when it asks a model, the offline run beside it for comparison."""
+    run = run_eval(catalog, mode=mode, settings=settings, dataset=dataset, prices=prices,
+                   progress=progress, http_client=http_client)
+    if mode == "offline" or not settings.configured:
+        return run, None
+    return run, run_eval(catalog, mode="offline", settings=settings, dataset=dataset)
