@@ -45,6 +45,7 @@ from rules_core.models import ACTION_STAGE, DECISIVE_ACTIONS, Predicate, Rule
 from rules_core.registry import FIELDS
 
 DEFAULT_PRIORITY = 100
+BUT_AND = frozenset("under over less more below above at between fewer".split())
 REFINEMENT_STEP = 10
 
 
@@ -72,8 +73,12 @@ def split_sentences(toks: list[Tok]) -> list[tuple[list[Tok], bool]]:
     while i < len(toks):
         t = toks[i]
         boundary = t.kind == "PUNCT" and t.text in (".", ";", "?")
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
         but = t.kind == "WORD" and t.text in ("but", "while") and cur and not (
-            i + 1 < len(toks) and toks[i + 1].kind == "WORD" and toks[i + 1].text in ("not", "only"))
+            nxt is not None and nxt.kind == "WORD" and nxt.text in ("not", "only"))
+        if but and nxt is not None and nxt.kind == "WORD" and nxt.text in BUT_AND:
+            i += 1  # "over 5 lb but under 10 lb": but = and
+            continue
         also = t.kind == "WORD" and t.text == "also" and cur and cur[-1].kind == "PUNCT"
         if boundary or but or also:
             if cur:

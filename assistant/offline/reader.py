@@ -1563,6 +1563,11 @@ class SentenceReader:
                                                          and t.text not in COND_STOP and t.text not in VAGUE
                                                          and t.text not in NOT_RULES and t.text not in UNIT_NOUNS)):
                 tag = self._tag_word()
+                nxt = self.peek()
+                if tag is not None and nxt is not None and nxt.kind == "WORD" and nxt.text in SUBJECTS:
+                    # "Tag VIP orders": VIP describes the orders; the tag itself is not said.
+                    raise Refusal("clarify", f"Tag '{tag}' orders with which tag, and what makes an order "
+                                  f"'{tag}'? Say e.g. 'tag orders tagged vip as \"priority\"'.")
                 if tag is not None:
                     self._set_tag(tag)
                     return True
