@@ -57,7 +57,7 @@ def _narrow_condition(rng: random.Random, channels: list[str]) -> dict[str, Any]
     """What makes a real rule specific: a few states, one channel, a tag or a SKU."""
     kind = rng.randrange(4)
     if kind == 0:
-        return {"field": "dest.region", "op": "in", "value": rng.sample(US_REGIONS, rng.randint(1, 3))}
+        return {"field": "dest.region", "op": "in", "value": rng.sample(US_REGIONS, rng.randint(1, 2))}
     if kind == 1:
         return {"field": "channel", "op": "eq", "value": rng.choice(channels)}
     if kind == 2:
@@ -65,9 +65,10 @@ def _narrow_condition(rng: random.Random, channels: list[str]) -> dict[str, Any]
     return {"field": "dest.postal_code", "op": "starts_with", "value": [str(rng.randint(10, 99))]}
 
 
-def _conditions(rng: random.Random, channels: list[str], carrier: bool) -> dict[str, Any]:
+def _conditions(rng: random.Random, channels: list[str], carrier: bool, narrow: int = 1) -> dict[str, Any]:
     make = _carrier_condition if carrier else _order_condition
-    parts = [_narrow_condition(rng, channels)] + [make(rng, channels) for _ in range(rng.randint(0, 2))]
+    parts = [_narrow_condition(rng, channels) for _ in range(narrow)]
+    parts += [make(rng, channels) for _ in range(rng.randint(1, 2))]
     if rng.random() < 0.15:
         parts.append({"not": _order_condition(rng, channels)})
     return parts[0] if len(parts) == 1 else {"all": parts}
@@ -80,25 +81,26 @@ def _rule(rng: random.Random, i: int, client: str, catalog: Catalog) -> dict[str
     rule: dict[str, Any] = {"id": f"{client.lower()}-{stage}-{i}", "clients": [client],
                             "priority": rng.randint(1, 1000), "name": f"{client} {stage} rule {i}"}
     if stage == "hold":
-        rule["when"] = _conditions(rng, channels, False)
+        value = {"field": "order.value", "op": "gt", "value": {"amount": rng.choice([500, 1000, 2000, 5000]), "currency": "USD"}}
+        rule["when"] = {"all": [_narrow_condition(rng, channels), value]}
         rule["then"] = [{"action": "hold", "reason": rng.choice(["fraud review", "address check", "credit hold"])}]
     elif stage == "routing":
         rule["when"] = _conditions(rng, channels, False)
-        rule["then"] = [rng.choice([
+        rule["then"] = [rng.choices([
             {"action": "ship_from", "warehouse": rng.choice(warehouses)},
             {"action": "prefer_warehouses", "warehouses": rng.sample(warehouses, 2), "fallback": "default"},
             {"action": "exclude_warehouses", "warehouses": [rng.choice(warehouses)]},
-        ])]
+        ], weights=[3, 6, 1])[0]]
     elif stage == "carrier":
         rule["when"] = _conditions(rng, channels, True)
-        rule["then"] = [rng.choice([
+        rule["then"] = [rng.choices([
             {"action": "use_service", "service": rng.choice(GROUND)},
-            {"action": "rate_shop", "services": rng.sample(GROUND, 2), "objective": "cheapest",
-             "max_transit_days": rng.randint(2, 5)},
-            {"action": "exclude_services", "carriers": [rng.choice(["ONTRAC", "DHL", "USPS"])]},
-        ])]
+            {"action": "rate_shop", "services": rng.sample(GROUND, 3), "objective": "cheapest",
+             "max_transit_days": rng.randint(3, 5)},
+            {"action": "exclude_services", "carriers": [rng.choice(["ONTRAC", "DHL"])]},
+        ], weights=[4, 5, 1])[0]]
     elif stage == "finishing":
-        rule["when"] = _conditions(rng, channels, False)
+        rule["when"] = _conditions(rng, channels, False, narrow=2)
         rule["then"] = [rng.choice([{"action": "add_tag", "tag": rng.choice(["bulk", "fragile", "gift", "priority"])},
                                     {"action": "require_signature"}, {"action": "insure"}])]
     else:

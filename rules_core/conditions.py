@@ -367,10 +367,14 @@ def _predicate_source(p: NormPredicate, sb: SourceBuilder, line_var: str | None)
     x = f"{line_var}[{p.field!r}]" if p.scope == "line" else sb.var(p.field)
     kind = FIELDS[p.field].kind
     fx = f"{x}.casefold()" if kind == "string" else x
-    guard = f"{x} is not None"
-    if p.currency is not None:
-        guard += f" and cur == {p.currency!r}"
     op, v = p.op, p.value
+    # A missing fact (None) must make every predicate false. Equality and membership against
+    # non-None constants are already false for None, and tags are never None, so those skip the
+    # explicit guard; folded strings, orderings, ne and not_in need it.
+    needs_guard = not (kind == "tags" or (op in ("eq", "in") and kind != "string"))
+    guard = f"{x} is not None" if needs_guard else ""
+    if p.currency is not None:
+        guard = f"{guard} and cur == {p.currency!r}" if guard else f"cur == {p.currency!r}"
     if op in _CMP:
         body = f"{fx} {_CMP[op]} {sb.const(v)}"
     elif op == "between":
@@ -380,7 +384,9 @@ def _predicate_source(p: NormPredicate, sb: SourceBuilder, line_var: str | None)
     elif op == "not_in":
         body = f"{fx} not in {sb.const(v)}"
     elif op == "starts_with":
-        body = f"{x}.upper().startswith({sb.const(v)})"
+        # Postal facts are upper-cased once, in facts.py; other strings are upper-cased here.
+        subject = x if p.field == "dest.postal_code" else f"{x}.upper()"
+        body = f"{subject}.startswith({sb.const(v)})"
     elif op == "contains":
         body = f"{sb.const(v)} in {fx}"
     elif op == "contains_any":
@@ -389,7 +395,7 @@ def _predicate_source(p: NormPredicate, sb: SourceBuilder, line_var: str | None)
         body = f"{sb.const(v)} <= {fx}"
     else:
         raise ValueKindError(f"unknown operator {op!r}")
-    return f"({guard} and {body})"
+    return f"({guard} and {body})" if guard else f"({body})"
 
 
 def build_function(name: str, body: list[str], sb: SourceBuilder) -> Callable[..., Any]:

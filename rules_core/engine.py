@@ -71,10 +71,10 @@ class CompiledRule:
     decisive: Any | None
     eff_from: datetime | None
     eff_until: datetime | None
+    id: str = ""
 
-    @property
-    def id(self) -> str:
-        return self.rule.id
+    def __post_init__(self) -> None:
+        self.id = self.rule.id
 
 
 @dataclass
@@ -207,6 +207,8 @@ class _Run:
     def run_stage(self, stage: str) -> tuple[CompiledRule | None, list[CompiledRule]]:
         """The deciding rule and the matching modifier rules of a stage."""
         cs = self.stages[stage]
+        if not cs.rules:
+            return None, []
         if not self.tracing:
             d, m = cs.fast(self.facts)
             decisive, modifiers = (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
