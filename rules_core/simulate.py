@@ -9,7 +9,7 @@ rate cards, and new exceptions.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -20,6 +20,7 @@ from rules_core.engine import CompiledRuleSet, compile_rules, decide
 from rules_core.models import Decision, Order, Rule, rule_json
 
 DEFAULT_AS_OF = datetime(2026, 12, 1, tzinfo=timezone.utc)
+SUMMARY_EXAMPLES = 10  # changed orders carried in a summary
 
 
 class Outcome(BaseModel):
@@ -113,12 +114,38 @@ class Impact(BaseModel):
             "transit_days_delta": transit, "rule_orders": self.rule_orders,
             "new_exceptions": self.new_exceptions,
             "added_rules": self.added_rules, "changed_rules": self.changed_rules, "removed_rules": self.removed_rules,
+            # For displays (the review app's chart and table): the mixes and the first changed orders.
+            "warehouse_mix": self.warehouse_mix.model_dump(), "carrier_mix": self.carrier_mix.model_dump(),
+            "service_mix": self.service_mix.model_dump(),
+            "examples": [c.model_dump(mode="json") for c in self.changes[:SUMMARY_EXAMPLES]],
         }
 
     def to_json(self) -> dict[str, Any]:
         out = self.model_dump(mode="json")
         out["summary"] = self.summary()
         return out
+
+
+_BASELINES: "OrderedDict[tuple, tuple[list[Order], list[Outcome]]]" = OrderedDict()
+
+
+def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime) -> list[Outcome]:
+    """The current rule set's outcomes on ``orders``, remembered for the next dry run.
+
+    Drafting runs many dry runs against the same active rule set and the same sample orders;
+    their baseline is deterministic, so it is computed once. The cache holds the very order
+    objects it was computed for and is only used for those (identity, not equality).
+    """
+    key = (crs.version, id(catalog), when, len(orders), id(orders[0]) if orders else 0)
+    hit = _BASELINES.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], orders)):
+        _BASELINES.move_to_end(key)
+        return hit[1]
+    outcomes = [Outcome.of(decide(o, crs, catalog, as_of=when)) for o in orders]
+    _BASELINES[key] = (list(orders), outcomes)
+    while len(_BASELINES) > 4:
+        _BASELINES.popitem(last=False)
+    return outcomes
 
 
 def merge_rules(current: Iterable[Rule], proposed: Iterable[Rule], removed: Iterable[str] = ()) -> list[Rule]:
@@ -153,17 +180,15 @@ def simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Ord
     crs_before = before or compile_rules(current)
     crs_after = compile_rules(after_rules)
     when = as_of or DEFAULT_AS_OF
-    outs_before: list[Outcome] = []
+    outs_before = baseline_outcomes(crs_before, orders, catalog, when)
     outs_after: list[Outcome] = []
     changes: list[OrderChange] = []
     rule_orders: Counter[str] = Counter()
     new_exc: Counter[str] = Counter()
     n_changed = newly_held = released = 0
-    for order in orders:
-        d0 = decide(order, crs_before, catalog, as_of=when)
+    for order, o0 in zip(orders, outs_before):
         d1 = decide(order, crs_after, catalog, as_of=when)
-        o0, o1 = Outcome.of(d0), Outcome.of(d1)
-        outs_before.append(o0)
+        o1 = Outcome.of(d1)
         outs_after.append(o1)
         for rid in set(d1.applied_rules) & watch:
             rule_orders[rid] += 1
