@@ -78,3 +78,26 @@ def test_base_url_without_model_says_which_variable(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RULEWRIGHT_LLM_BASE_URL", "http://localhost:8080/v1")
     with pytest.raises(NotConfigured, match="RULEWRIGHT_LLM_MODEL"):
         load_llm_settings().require()
+
+
+# --- redaction and the client the settings build ------------------------------------------------------
+
+
+def test_redact_masks_the_key_and_key_shaped_tokens() -> None:
+    from assistant.llm.redact import redact
+
+    assert redact(f"bad key {FAKE_KEY}!", [FAKE_KEY]) == "bad key [redacted]!"
+    assert redact("Authorization: Bearer abc.def-123456") == "Authorization: [redacted]"
+    assert redact("key sk-proj-AbCdEf123456 rejected") == "key [redacted] rejected"
+    assert redact("orders over 10 lb ship UPS_GROUND") == "orders over 10 lb ship UPS_GROUND"
+
+
+def test_client_gets_timeout_retries_and_key() -> None:
+    from assistant.llm.client import NO_KEY, make_openai
+    from assistant.llm.settings import LLMSettings
+
+    client = make_openai(LLMSettings(base_url="http://localhost:8080/v1", model="local", timeout=9, http_retries=3))
+    assert (client.timeout, client.max_retries, client.api_key) == (9, 3, NO_KEY)
+    assert str(client.base_url) == "http://localhost:8080/v1/"
+    keyed = make_openai(LLMSettings(base_url="http://localhost:8080/v1", model="local", api_key=FAKE_KEY))
+    assert keyed.api_key == FAKE_KEY
