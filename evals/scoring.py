@@ -4,7 +4,9 @@ The drafted rules and the intended rules are each merged onto the case's existin
 both sets decide the same battery of orders: ``rules_core.equivalence.boundary_orders`` over
 the existing, intended and drafted rules (every threshold, just above and below, every listed
 value, missing facts, effective-window edges, seeded combinations) plus its fixed sample
-orders. A draft is ``correct`` when some intended reading decides every order alike.
+orders, plus a few orders that battery does not reach (``extra_orders``: destinations
+outside every listed country, weekday and hour together, lines beyond network stock). A
+draft is ``correct`` when some intended reading decides every order alike.
 
 Verdicts:
 
@@ -25,6 +27,7 @@ are compared case-insensitively.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
@@ -67,13 +70,13 @@ def compare(case: Case, drafted: list[Rule], catalog: Catalog) -> Score:
     existing = list(case.existing)
     everything = existing + drafted + [r for reading in case.readings for r in reading]
     try:
-        battery = boundary_orders(everything, catalog)
+        orders = battery(everything, catalog)
         mine = compile_rules(merge_rules(existing, drafted))
     except RuleSetError as exc:
         return Score("wrong", f"the drafted rules do not compile: {exc}")
     diffs = []
     for reading in case.readings:
-        diff = first_difference(mine, compile_rules(merge_rules(existing, reading)), battery, catalog,
+        diff = first_difference(mine, compile_rules(merge_rules(existing, reading)), orders, catalog,
                                 case.any_hold_reason)
         if diff is None:
             return Score("correct", "decides every order of the battery like the intended rules")
@@ -83,9 +86,42 @@ def compare(case: Case, drafted: list[Rule], catalog: Catalog) -> Score:
                           f"({', '.join(first['differences'])})", first)
 
 
-def first_difference(mine: Any, intended: Any, battery: list[Order], catalog: Catalog,
+def _extra(oid: str, client: str, country: str, postal: str | None, sku: str, qty: int = 1,
+           **more: Any) -> Order:
+    return Order.model_validate({"id": oid, "client": client, "lines": [{"sku": sku, "qty": qty}],
+                                 "ship_to": {"country": country, "postal_code": postal}, **more})
+
+
+@functools.lru_cache(maxsize=1)
+def _extra_orders() -> tuple[Order, ...]:
+    skus = {"ACME": "ACME-TSHIRT", "GLOBEX": "GLOBEX-CABLE", "INITECH": "INITECH-STAPLER"}
+    abroad = [("GB", "SW1A 1AA"), ("MX", "06600"), ("DE", "10115"), ("JP", "100-0001"), ("AU", "2000")]
+    out = [_extra(f"X-{client}-{country}", client, country, postal, sku, created_at="2026-11-05T10:00:00Z")
+           for client, sku in skus.items() for country, postal in abroad]
+    evenings = ["2026-11-06T19:30:00Z", "2026-11-07T03:00:00Z", "2026-11-08T22:00:00Z", "2026-11-09T18:00:00Z"]
+    out += [_extra(f"X-{client}-{when[:13]}", client, "US", "10001", sku, created_at=when,
+                   service_level="overnight", channel="shopify")
+            for client, sku in skus.items() for when in evenings]
+    beyond_stock = [("ACME", "ACME-HOODIE", 1200), ("GLOBEX", "GLOBEX-TV-55", 80), ("INITECH", "INITECH-TONER", 300)]
+    out += [_extra(f"X-{client}-stock", client, "US", "75001", sku, qty) for client, sku, qty in beyond_stock]
+    return tuple(out)
+
+
+def extra_orders() -> list[Order]:
+    """Orders the generated battery does not reach: a destination outside every listed country
+    (it only tries the listed ones), weekday and hour together (each overwrites the order
+    time), and a line beyond network stock (so substitutions of in-stock SKUs can fire)."""
+    return list(_extra_orders())
+
+
+def battery(rules: Sequence[Rule], catalog: Catalog) -> list[Order]:
+    """The orders a draft is judged on: the rules' boundary battery plus ``extra_orders``."""
+    return boundary_orders(rules, catalog) + extra_orders()
+
+
+def first_difference(mine: Any, intended: Any, orders: list[Order], catalog: Catalog,
                      any_reason: bool) -> dict[str, Any] | None:
-    for order in battery:
+    for order in orders:
         got = comparable(outcome(decide(order, mine, catalog, as_of=AS_OF)), any_reason)
         want = comparable(outcome(decide(order, intended, catalog, as_of=AS_OF)), any_reason)
         if got != want:
