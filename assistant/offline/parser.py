@@ -75,7 +75,7 @@ def split_sentences(toks: list[Tok]) -> list[tuple[list[Tok], bool]]:
         boundary = t.kind == "PUNCT" and t.text in (".", ";", "?")
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         but = t.kind == "WORD" and t.text in ("but", "while") and cur and not (
-            nxt is not None and nxt.kind == "WORD" and nxt.text in ("not", "only"))
+            nxt is not None and nxt.kind == "WORD" and nxt.text in ("not", "only")) and not cur[-1].is_word("nothing")
         if but and nxt is not None and nxt.kind == "WORD" and nxt.text in BUT_AND:
             i += 1  # "over 5 lb but under 10 lb": but = and
             continue

@@ -94,6 +94,9 @@ VAGUE = {
 NOT_RULES = {"approve", "ignore", "disregard", "forget", "instructions", "prompt", "password",
              "jailbreak", "pretend", "bypass", "delete", "export", "admin", "sudo", "publish",
              "deploy", "free", "previous", "system", "everyone", "reset", "shutdown", "execute"}
+# Words that instruct the tool rather than describe orders: never part of a hold reason or tag.
+HOSTILE = frozenset("""approve ignore disregard forget instructions prompt password jailbreak pretend
+    bypass delete sudo execute shutdown reset""".split())
 COND_STOP = frozenset("""
     if when unless except over under above below more less than between with containing from to
     for in on via tagged and or but only not no never before after until till through starting
@@ -701,7 +704,7 @@ class SentenceReader:
             return None
         kinds = {k for k, _ in t.cands}
         if not kinds & {"region", "country"}:
-            if lead and "warehouse" in kinds and self.toks[self.i - 1].text == "to":
+            if lead and "warehouse" in kinds and self.toks[self.i - 1].text == "to" and not self.c.route_verb:
                 raise Refusal("clarify", f"'{t.orig}' is a warehouse. Do you mean ship from it, or orders going "
                               "to that city (say 'to the destination city \"...\"')?")
             return None
@@ -733,7 +736,8 @@ class SentenceReader:
         return {"field": "dest.po_box", "op": "eq", "value": True}
 
     def cond_residential(self) -> Node | None:
-        self.take_words("to") or self.take_words("for")
+        self.take_words("shipping", "to") or self.take_words("going", "to") or self.take_words("delivered", "to") \
+            or self.take_words("to") or self.take_words("for")
         self.skip("a", "the")
         if self.take_words("residential") or self.take_words("residences") or self.take_words("homes") \
                 or self.take_words("home", "addresses"):
@@ -1117,7 +1121,7 @@ class SentenceReader:
         words: list[str] = []
         while self.peek() is not None and self.peek().kind == "WORD" and self.peek().text not in COND_STOP \
                 and self.peek().text not in ("orders", "order", "all", "any", "every", "them", "it"):  # type: ignore[union-attr]
-            if self.peek().text in NOT_RULES:  # type: ignore[union-attr]
+            if self.peek().text in HOSTILE:  # type: ignore[union-attr]
                 break
             words.append(self.peek().orig)  # type: ignore[union-attr]
             self.i += 1
@@ -1167,7 +1171,7 @@ class SentenceReader:
         save = self.i
         self.i += 1
         self.skip("a", "the")
-        tag = self._tag_word()
+        tag = self._tag_word(explicit=True)
         if tag is None:
             self.i = save
             return False
@@ -1175,7 +1179,8 @@ class SentenceReader:
         self._set_tag(tag)
         return True
 
-    def _tag_word(self) -> str | None:
+    def _tag_word(self, explicit: bool = False) -> str | None:
+        """A tag: quoted text, a hyphenated word, or one word; after "as" any word but a filler."""
         t = self.peek()
         if t is None:
             return None
@@ -1185,6 +1190,10 @@ class SentenceReader:
         if t.compound is not None:
             self.i += t.compound[1]
             return t.compound[0]
+        if explicit and t.kind in ("WORD", "ENTITY") and " " not in t.orig and t.text not in FILLERS \
+                and t.text not in HOSTILE:
+            self.i += 1
+            return t.orig.lower() if t.orig.isalpha() else t.orig
         if t.kind == "WORD" and t.text not in COND_STOP and t.text not in FILLERS and t.text not in NOT_RULES \
                 and t.text not in VAGUE:
             self.i += 1
