@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # store_fakes, also for worker processes
+sys.path.insert(0, str(Path(__file__).parent))  # store_fakes, also for child processes
 
 PG_URL = os.environ.get("RULEWRIGHT_TEST_PG_URL")
 

@@ -1,4 +1,4 @@
-"""Test doubles and helpers for the store tests (importable by worker processes)."""
+"""Test doubles and shared functions of the store tests (importable by child processes)."""
 
 from __future__ import annotations
 
@@ -39,11 +39,11 @@ def open_store(url: str, roles: Roles | None = None, **hooks: Any) -> Store:
     return Store.open(url, roles=roles or Roles(), checker=FakeChecker(), hooks=dict(hooks) or None)
 
 
-# --- worker processes -----------------------------------------------------------------
+# --- child processes ------------------------------------------------------------------
 
 
-def approve_worker(url: str, proposal: int, reviewer: str, barrier: Any, where: str, out: Any) -> None:
-    """Approve ``proposal`` after all workers reach ``barrier`` at hook ``where``; report the outcome."""
+def approve_in_process(url: str, proposal: int, reviewer: str, barrier: Any, where: str, out: Any) -> None:
+    """Approve ``proposal`` after all processes reach ``barrier`` at hook ``where``; report the outcome."""
 
     def meet() -> None:
         barrier.wait(timeout=30)
@@ -70,7 +70,7 @@ def hang_in_approval(url: str, proposal: int, reviewer: str, flag: str) -> None:
 
 
 def open_only(url: str, barrier: Any, out: Any) -> None:
-    """Open (and so migrate) a fresh store at the same moment as other workers."""
+    """Open (and so migrate) a fresh store at the same moment as other processes."""
     barrier.wait(timeout=30)
     try:
         open_store(url).close()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from store_fakes import approve_worker, dump, hang_in_approval, open_only, open_store, tag_rule
+from store_fakes import approve_in_process, dump, hang_in_approval, open_only, open_store, tag_rule
 
 from rules_core.errors import Conflict
 
@@ -20,7 +20,7 @@ CTX = mp.get_context("spawn")  # fresh interpreters: nothing shared with the tes
 
 def race(url: str, jobs: list[tuple[int, str]], where: str) -> list[tuple]:
     barrier, out = CTX.Barrier(len(jobs)), CTX.Queue()
-    procs = [CTX.Process(target=approve_worker, args=(url, pid, reviewer, barrier, where, out)) for pid, reviewer in jobs]
+    procs = [CTX.Process(target=approve_in_process, args=(url, pid, reviewer, barrier, where, out)) for pid, reviewer in jobs]
     for p in procs:
         p.start()
     results = [out.get(timeout=60) for _ in procs]

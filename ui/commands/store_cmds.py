@@ -68,10 +68,18 @@ def show_diff(d: ProposalDiff, p: Proposal) -> None:
         for f in ch.fields:
             console.print(f"    {f.path}: {f.before!r} -> {f.after!r}")
     for f in d.findings:
-        console.print(f"[{'red' if f.severity == 'error' else 'yellow'}]{f}[/]")
+        console.print(f"[{'red' if f.severity == 'error' else 'yellow'}]{finding_text(f, p)}[/]")
     show_impact(d.impact or {}, d.checked_against)
     for r in p.reviews:
         console.print(f"  {r.decision} by {r.reviewer} at {r.at:%Y-%m-%d %H:%M}" + (f": {r.comment}" if r.comment else ""))
+
+
+def finding_text(f: Any, p: Proposal) -> str:
+    """A finding, naming the rule its path points at (paths index the proposal's rules)."""
+    head = f.path.split("/")[1] if f.path.count("/") >= 1 else ""
+    if head.isdigit() and int(head) < len(p.rules):
+        return f"{p.rules[int(head)].id}: {f}"
+    return str(f)
 
 
 def show_impact(impact: dict[str, Any], against: int | None) -> None:
