@@ -87,7 +87,7 @@ def demo_cmd(orders: int = typer.Option(2000, "--orders", help="sample orders fo
     except PermissionDenied as exc:
         console.print(f"{AUTHOR} tries to approve it: [red]refused[/red] - {exc}")
     version = store.approve(proposal.id, REVIEWER, comment="looks right")
-    console.print(f"{REVIEWER} approved it: version {version.number} ({version.hash[:19]}...) is active")
+    console.print(f"{REVIEWER} approved it: version {version.number} ({version.ruleset[:19]}...) is active")
 
     _step("5. Export for the runtime engine")
     active = store.active_rules()
@@ -107,7 +107,7 @@ def demo_cmd(orders: int = typer.Option(2000, "--orders", help="sample orders fo
     for rule in active:
         console.print(f"- {explain(rule)}")
     audit = store.verify_audit()
-    console.print(f"\naudit log: {audit}")
+    console.print(f"\n{audit.summary()}")
     store.close()
 
 
