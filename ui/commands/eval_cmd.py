@@ -33,6 +33,8 @@ def eval_cmd(offline: bool = typer.Option(False, "--offline", help="only the off
 
     if offline and llm:
         fail("--offline and --llm exclude each other")
+    if gate and (category or case or limit):
+        fail("--gate judges the whole dataset: drop --category, --case and --limit")
     dataset = load_dataset().select(category, case, limit)
     if not dataset.cases:
         fail("no eval case matches --category/--case")
