@@ -429,6 +429,9 @@ class Store:
             raise InvalidProposal(f"proposal {row.id} has error findings, so it cannot be approved: {errors[0]}{more}",
                                   findings)
         merged = merge(base_rules, changes, removes)
+        if row.base_version is not None and ruleset_hash(merged) == ruleset_hash(base_rules):
+            raise StoreError(f"proposal {row.id} changes nothing against version {row.base_version} "
+                             f"(its changes are already active); reject it instead")
         self._hook("approve:checked")
         try:
             return self._commit_approval(row, reviewer, comment, merged, findings, impact)

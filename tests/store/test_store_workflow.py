@@ -104,6 +104,15 @@ def test_rebase_drops_removals_of_rules_that_are_already_gone(store):
     assert store.rebase(p.id, "alice").removes == []
 
 
+def test_a_proposal_whose_changes_became_active_meanwhile_is_not_approved_again(store):
+    approved(store, [tag_rule("a")])
+    late = store.propose([tag_rule("b")], "alice")
+    approved(store, [tag_rule("b")], author="carol")
+    store.rebase(late.id, "alice")
+    with pytest.raises(StoreError, match="changes nothing"):
+        store.approve(late.id, "bob")
+
+
 def test_only_the_author_or_an_admin_rebases(store_url):
     store = open_store(store_url, Roles(users={"alice": frozenset({"author"}), "dana": frozenset({"admin"})},
                                         default=frozenset({"reviewer"}), source="test"))
