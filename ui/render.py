@@ -44,7 +44,7 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
 def findings_markdown(findings: Sequence[Finding]) -> str:
     if not findings:
         return "No findings: the validator is happy."
-    icon = {"error": "⛔", "warning": "⚠️"}
+    icon = {"error": "✖", "warning": "⚠"}
     lines = [f"- {icon.get(f.severity, '')} **{f.severity}** `{f.code}`"
              + (f" at `{f.path}`" if f.path else "") + f": {f.message}"
              + (f" — *{f.hint}*" if f.hint else "") for f in findings]
@@ -69,7 +69,7 @@ def impact_markdown(summary: dict[str, Any] | None, against: int | None = None) 
              f"({_signed(summary.get('cost_delta_per_order'), 4)} per order)",
              f"- Transit: {_signed(summary.get('transit_days_delta'), 3)} days per order (average)"]
     lines += [f"- Rule `{rid}` applies to {n:,} orders" for rid, n in (summary.get("rule_orders") or {}).items()]
-    lines += [f"- ⚠️ New exception `{code}` on {n:,} orders" for code, n in (summary.get("new_exceptions") or {}).items()]
+    lines += [f"- ⚠ New exception `{code}` on {n:,} orders" for code, n in (summary.get("new_exceptions") or {}).items()]
     return "\n".join(lines)
 
 
@@ -130,12 +130,12 @@ def rule_diff_html(diff: Any) -> str:
     """A ``rules_core.store.diff.RuleDiff`` as side-by-side tables, one per added, removed or changed rule."""
     parts = []
     for rule in diff.added:
-        parts.append(f"<h4>➕ added <code>{esc(rule['id'])}</code></h4>" + side_by_side(None, rule))
+        parts.append(f"<h4>+ added <code>{esc(rule['id'])}</code></h4>" + side_by_side(None, rule))
     for rule in diff.removed:
-        parts.append(f"<h4>➖ removed <code>{esc(rule['id'])}</code></h4>" + side_by_side(rule, None))
+        parts.append(f"<h4>− removed <code>{esc(rule['id'])}</code></h4>" + side_by_side(rule, None))
     for ch in diff.changed:
         fields = ", ".join(f"<code>{esc(f.path)}</code>" for f in ch.fields)
-        parts.append(f"<h4>✏️ changed <code>{esc(ch.id)}</code></h4><p>changed fields: {fields}</p>"
+        parts.append(f"<h4>~ changed <code>{esc(ch.id)}</code></h4><p>changed fields: {fields}</p>"
                      + side_by_side(ch.before, ch.after))
     if not parts:
         return "<p>No rule changes.</p>"
@@ -174,7 +174,7 @@ def proposals_frame(proposals: Iterable[Any]) -> pd.DataFrame:
 
 
 def proposal_header(p: Any, d: Any) -> str:
-    stale = (f"\n\n⚠️ **Stale:** the active version is now v{d.active_version or 0} but this proposal was "
+    stale = (f"\n\n⚠ **Stale:** the active version is now v{d.active_version or 0} but this proposal was "
              f"made on v{p.base_version or 0}. Rebase it before approving.") if d.stale else ""
     note = f" — {p.note}" if p.note else ""
     return f"### Proposal #{p.id} · {p.status} · by {p.author} on v{p.base_version or 0}{note}{stale}"
@@ -239,7 +239,7 @@ def decision_markdown(d: Decision) -> str:
     if d.tags:
         lines.append("- Tags: " + ", ".join(f"`{t}`" for t in d.tags))
     lines += [x for x, on in (("- Signature required", d.signature_required), ("- Insured", d.insured)) if on]
-    lines += [f"- ⚠️ Exception `{e.code}` ({e.stage}): {e.message}" for e in d.exceptions]
+    lines += [f"- ⚠ Exception `{e.code}` ({e.stage}): {e.message}" for e in d.exceptions]
     return "\n".join(lines)
 
 
@@ -254,7 +254,7 @@ def draft_reply(result: Any) -> str:
     """What the assistant says for a ``DraftResult``."""
     source = "the model" if result.source == "model" else "the offline parser"
     if result.status == "clarify":
-        return f"❓ {result.question}"
+        return f"**Question:** {result.question}"
     if result.status == "error" and not result.rules:
         return f"I did not understand that, so I drafted nothing ({source}): {result.error}"
     parts = [f"Here is what I understood ({source}):", "", *[f"> {line}" for line in result.english.splitlines()]]
@@ -262,7 +262,7 @@ def draft_reply(result: Any) -> str:
         paths = ", ".join(f"`{c['path']}`" for c in change.changes)
         parts.append(f"\nThis edits the active rule `{change.id}`: {paths}.")
     if result.status == "error":
-        parts.append(f"\n⛔ {result.error}. Rephrase the request to fix it; it cannot be submitted as it is.")
+        parts.append(f"\n✖ {result.error}. Rephrase the request to fix it; it cannot be submitted as it is.")
     else:
         s = result.impact or {}
         parts.append(f"\nDry run: {s.get('changed', 0):,} of {s.get('orders', 0):,} sample orders change. "

@@ -39,6 +39,11 @@ def submit(c: Client, who: str, note: str = "") -> str:
     return c.predict(note, who, api_name="/submit")
 
 
+def chart_rows(update: dict[str, Any]) -> list[list[Any]]:
+    """A bar chart's rows (the app sends the data with the bars' order)."""
+    return update.get("value", update)["data"]
+
+
 def proposal_id(status: str) -> int:
     match = re.search(r"proposal #(\d+)", status)
     assert match, status
@@ -72,10 +77,12 @@ def test_draft_shows_english_rule_json_findings_and_impact(open_app: Any) -> Non
     assert {"severity", "code", "hint"} <= set(out["findings"]["headers"])
     assert "sample orders" in out["impact"] and "Cost:" in out["impact"] and "Transit:" in out["impact"]
     assert out["changes"]["data"], "the changed-orders table has rows"
-    sides = {row[1] for row in out["carriers"]["data"]}
-    assert sides == {"before", "after"}
-    assert any(row[0].startswith("UPS") for row in out["carriers"]["data"])
-    assert any(row[0].startswith("DFW") for row in out["warehouses"]["data"])
+    carriers = chart_rows(out["carriers"])
+    assert {row[1] for row in carriers} == {"before", "after"}
+    ups = {row[1]: row[2] for row in carriers if row[0].startswith("UPS ")}
+    assert ups["after"] > ups["before"], "more orders go by UPS after the rule"
+    assert out["carriers"]["sort"] == [row[0] for row in carriers], "bars stay in the busiest-first order"
+    assert any(row[0].startswith("DFW") for row in chart_rows(out["warehouses"]))
     assert out["request"] == "", "the request box is cleared"
 
 
@@ -83,7 +90,7 @@ def test_clarifying_question_is_a_chat_turn_and_drafts_nothing(open_app: Any) ->
     c = client(open_app)
     out = draft(c, "blah blah")
     assert [m["role"] for m in out["chat"]] == ["user", "assistant", "assistant"]
-    assert chat_text(out["chat"][1]).startswith("❓")
+    assert chat_text(out["chat"][1]).startswith("**Question:**")
     assert "no model configured" in chat_text(out["chat"][2])
     assert "Nothing to submit" in submit(c, "alice")
 
@@ -143,7 +150,7 @@ def test_proposal_shows_side_by_side_diff_english_findings_impact_provenance(ope
     assert "over 23 lb" in shown["english"]
     assert shown["findings"]["headers"][0] == "severity"
     assert "sample orders" in shown["impact"]
-    assert {row[1] for row in shown["carriers"]["data"]} == {"before", "after"}
+    assert {row[1] for row in chart_rows(shown["carriers"])} == {"before", "after"}
     assert "offline parser" in shown["provenance"] and "23 lb" in shown["provenance"]
     assert "no model call" in shown["provenance"]
 
@@ -157,7 +164,7 @@ def test_author_cannot_approve_their_own_proposal(open_app: Any) -> None:
     c = client(open_app)
     number = drafted_proposal(c, "For ACME, ship orders heavier than 24 lb with UPS Ground.", who="carol")
     outcome = c.predict(number, "looks good to me", "carol", api_name="/approve")
-    assert outcome.startswith("⛔") and "four eyes" in outcome
+    assert outcome.startswith("✖") and "four eyes" in outcome
     assert open_app.store.get_proposal(number).status == "submitted"
 
 
@@ -165,14 +172,14 @@ def test_author_role_cannot_approve(open_app: Any) -> None:
     c = client(open_app)
     number = drafted_proposal(c, "For ACME, ship orders heavier than 26 lb with UPS Ground.", who="carol")
     outcome = c.predict(number, "", "alice", api_name="/approve")
-    assert outcome.startswith("⛔") and "reviewer role" in outcome
+    assert outcome.startswith("✖") and "reviewer role" in outcome
 
 
 def test_reviewer_approves_and_the_rule_becomes_active(open_app: Any) -> None:
     c = client(open_app)
     number = drafted_proposal(c, "For ACME, ship orders heavier than 27 lb with UPS Ground.")
     outcome = c.predict(number, "ok", "bob", api_name="/approve")
-    assert outcome.startswith("✅ Approved: version v"), outcome
+    assert outcome.startswith("✔ Approved: version v"), outcome
     assert "acme-ups-ground-weight-over-27" in {r.id for r in open_app.store.active_rules()}
     p = open_app.store.get_proposal(number)
     assert (p.status, p.reviews[-1].reviewer, p.reviews[-1].comment) == ("approved", "bob", "ok")
@@ -182,7 +189,7 @@ def test_reject_needs_a_reason_then_closes_the_proposal(open_app: Any) -> None:
     c = client(open_app)
     number = drafted_proposal(c, "For ACME, ship orders heavier than 28 lb with UPS Ground.")
     assert "needs a reason" in c.predict(number, "", "bob", api_name="/reject")
-    assert c.predict(number, "too broad", "bob", api_name="/reject") == f"✅ Rejected proposal #{number}."
+    assert c.predict(number, "too broad", "bob", api_name="/reject") == f"✔ Rejected proposal #{number}."
     assert open_app.store.get_proposal(number).status == "rejected"
     assert "already rejected" in c.predict(number, "", "bob", api_name="/approve")
 
@@ -191,13 +198,13 @@ def test_stale_base_is_refused_until_rebased(open_app: Any) -> None:
     c = client(open_app)
     first = drafted_proposal(c, "For ACME, ship orders heavier than 29 lb with UPS Ground.")
     second = drafted_proposal(c, "For GLOBEX, ship orders heavier than 29 lb with UPS Ground.")
-    assert c.predict(first, "", "bob", api_name="/approve").startswith("✅")
+    assert c.predict(first, "", "bob", api_name="/approve").startswith("✔")
     assert "Stale" in open_proposal(c, second)["header"]
     stale = c.predict(second, "", "bob", api_name="/approve")
-    assert stale.startswith("⛔") and "rebase" in stale
-    assert c.predict(second, "bob", api_name="/rebase").startswith("⛔"), "only the author or an admin rebases"
-    assert c.predict(second, "alice", api_name="/rebase").startswith("✅ Rebased")
-    assert c.predict(second, "", "bob", api_name="/approve").startswith("✅")
+    assert stale.startswith("✖") and "rebase" in stale
+    assert c.predict(second, "bob", api_name="/rebase").startswith("✖"), "only the author or an admin rebases"
+    assert c.predict(second, "alice", api_name="/rebase").startswith("✔ Rebased")
+    assert c.predict(second, "", "bob", api_name="/approve").startswith("✔")
 
 
 def test_proposal_with_error_findings_cannot_be_approved(open_app: Any) -> None:
@@ -208,7 +215,7 @@ def test_proposal_with_error_findings_cannot_be_approved(open_app: Any) -> None:
     shown = open_proposal(c, p.id)
     assert "unknown_service" in json.dumps(shown["findings"])
     outcome = c.predict(p.id, "", "bob", api_name="/approve")
-    assert outcome.startswith("⛔") and "error findings" in outcome
+    assert outcome.startswith("✖") and "error findings" in outcome
     open_app.store.reject(p.id, "alice", "test clean-up")
 
 
@@ -217,7 +224,7 @@ def test_proposal_with_error_findings_cannot_be_approved(open_app: Any) -> None:
 
 def approved_rule(c: Client, app: Any, text: str) -> str:
     number = drafted_proposal(c, text)
-    assert c.predict(number, "", "bob", api_name="/approve").startswith("✅")
+    assert c.predict(number, "", "bob", api_name="/approve").startswith("✔")
     return app.store.get_proposal(number).rules[0].id
 
 
@@ -251,7 +258,7 @@ def test_rollback_proposes_an_earlier_version(open_app: Any) -> None:
     number = proposal_id(status.replace("as #", "proposal #"))
     p = open_app.store.get_proposal(number)
     assert p.provenance.source == "rollback" and p.author == "alice"
-    assert c.predict(number, "", "bob", api_name="/approve").startswith("✅")
+    assert c.predict(number, "", "bob", api_name="/approve").startswith("✔")
     open_app.store.rollback(active.number, "alice")  # leave the newest rules proposed again
     assert "no version 999" in c.predict("999", "", "alice", api_name="/rollback")
 
@@ -326,12 +333,35 @@ def test_login_name_is_the_acting_user_whatever_the_field_says(auth_app: Any) ->
     number = drafted_proposal(alice, "For ACME, ship orders heavier than 31 lb with UPS Ground.", who="bob")
     assert auth_app.store.get_proposal(number).author == "alice"
     refused = alice.predict(number, "", "bob", api_name="/approve")
-    assert refused.startswith("⛔") and "alice may not approve" in refused
+    assert refused.startswith("✖") and "alice may not approve" in refused
     approved = login(auth_app, "bob").predict(number, "fine", "alice", api_name="/approve")
-    assert approved.startswith("✅")
+    assert approved.startswith("✔")
     assert auth_app.store.get_proposal(number).reviews[-1].reviewer == "bob"
 
 
 def test_wrong_password_is_refused(auth_app: Any) -> None:
     with pytest.raises(Exception):
         Client(auth_app.url, auth=("bob", "wrong"), verbose=False)
+
+
+# --- the pure rendering of a changed rule ---------------------------------------------------------
+
+
+def test_changed_rule_diff_highlights_the_changed_lines_side_by_side() -> None:
+    from rules_core.store.diff import rule_diff
+    from html import unescape
+
+    from ui.render import english_markdown, rule_diff_html
+
+    def rule(lb: int) -> Rule:
+        return Rule.model_validate({"id": "heavy", "then": [{"action": "use_service", "service": "UPS_GROUND"}],
+                                    "when": {"field": "order.weight", "op": "gt", "value": {"value": lb, "unit": "lb"}}})
+
+    diff = rule_diff([rule(20)], [rule(25)])
+    html = unescape(rule_diff_html(diff))
+    assert "changed fields: <code>/when/value/value</code>" in html
+    assert "class='rw-del'" in html and '"value": 20,' in html
+    assert "class='rw-ins'" in html and '"value": 25,' in html
+    assert html.count("class='rw-ins'") == 1, "only the changed line is highlighted"
+    english = english_markdown(diff)
+    assert english.index("over 20 lb") < english.index("over 25 lb")

@@ -48,14 +48,13 @@ def unchanged() -> tuple[Any, ...]:
 
 def empty_outputs() -> tuple[Any, ...]:
     return ("", "[]", render.findings_frame([]), "No dry run yet.", render.changes_frame(None),
-            render.mix_frame(None, "carrier"), render.mix_frame(None, "warehouse"))
+            mix_chart(None, "carrier"), mix_chart(None, "warehouse"))
 
 
 def result_outputs(result: Any) -> tuple[Any, ...]:
     s = result.impact
     return (result.english, render.rules_json(result.rules), render.findings_frame(result.findings),
-            render.impact_markdown(s), render.changes_frame(s), render.mix_frame(s, "carrier"),
-            render.mix_frame(s, "warehouse"))
+            render.impact_markdown(s), render.changes_frame(s), mix_chart(s, "carrier"), mix_chart(s, "warehouse"))
 
 
 def run_draft(ctx: AppContext, text: str, client: str | None, editing: list[Rule]) -> Any:
@@ -96,12 +95,12 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
                 submit = gr.Button("Submit for review", variant="primary", elem_id="rw-submit")
                 status = gr.Markdown(elem_id="rw-assistant-status")
             with gr.Column(scale=6):
-                english = gr.Markdown(label="Understood as", elem_id="rw-english", container=True)
+                gr.Markdown("**Understood as** (canonical English)")
+                english = gr.Markdown(elem_id="rw-english", container=True)
                 rules = gr.Code(language="json", label="Rule JSON", lines=8, max_lines=24, elem_id="rw-rule-json")
-                findings = gr.Dataframe(render.findings_frame([]), label="Findings", wrap=True, interactive=False)
+                findings = findings_table()
                 impact = gr.Markdown("No dry run yet.", elem_id="rw-impact", container=True)
-                changes = gr.Dataframe(render.changes_frame(None), label="Changed orders (first 10)", wrap=True,
-                                       interactive=False)
+                changes = changes_table()
                 with gr.Row():
                     carriers = mix_plot("Carrier mix before / after")
                     warehouses = mix_plot("Warehouse mix before / after")
@@ -116,7 +115,7 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
             try:
                 result = run_draft(ctx, text, None if client_code == ANY_CLIENT else client_code, editing)
             except RulewrightError as exc:
-                return (history + [{"role": "assistant", "content": f"⛔ {exc}"}], st, "", *unchanged())
+                return (history + [{"role": "assistant", "content": f"✖ {exc}"}], st, "", *unchanged())
             if result is None:
                 return (history + [{"role": "assistant", "content": NO_EDIT}], st, "", *unchanged())
             history.append({"role": "assistant", "content": render.draft_reply(result)})
@@ -149,7 +148,23 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
         submit.click(on_submit, [state, note, who], status, api_name="submit")
 
 
+def mix_chart(summary: dict[str, Any] | None, kind: str) -> Any:
+    """The chart's data, with the bars kept in the frame's order (busiest code first, before then after)."""
+    frame = render.mix_frame(summary, kind)
+    return gr.BarPlot(value=frame, sort=list(frame["code"]) or None)
+
+
 def mix_plot(title: str) -> gr.BarPlot:
     return gr.BarPlot(pd.DataFrame(columns=render.MIX_COLUMNS), x="code", y="orders", color="when", title=title,
                       color_map={"before": "#94a3b8", "after": "#2563eb"}, x_label_angle=-45, sort=None,
-                      height=260, x_title="", y_title="orders")
+                      height=320, x_title="", y_title="orders")
+
+
+def findings_table() -> gr.Dataframe:
+    return gr.Dataframe(render.findings_frame([]), label="Findings (with hints)", wrap=True, interactive=False,
+                        column_widths=["10%", "14%", "14%", "40%", "22%"])
+
+
+def changes_table() -> gr.Dataframe:
+    return gr.Dataframe(render.changes_frame(None), label="Changed orders (first 10)", wrap=True, interactive=False,
+                        column_widths=["14%", "10%", "14%", "31%", "31%"])

@@ -71,11 +71,11 @@ class AppContext:
 
 
 def ok(text: str) -> str:
-    return f"✅ {text}"
+    return f"✔ {text}"
 
 
 def refused(exc: Exception) -> str:
-    return f"⛔ {exc}"
+    return f"✖ {exc}"
 
 
 def one_line(fn: F) -> F:

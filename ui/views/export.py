@@ -15,7 +15,7 @@ from ui.views.context import AppContext, shown_as_error
 
 
 def build(ctx: AppContext) -> dict[str, Any]:
-    with gr.Tab("Export", id="export"):
+    with gr.Tab("Export", id="export") as tab:
         versions = gr.Dataframe(render.versions_frame([]), label="Versions (● active)", wrap=True, interactive=False,
                                 elem_id="rw-versions")
         refresh = gr.Button("Refresh versions")
@@ -31,6 +31,7 @@ def build(ctx: AppContext) -> dict[str, Any]:
             return render.versions_frame(ctx.store.history())
 
         refresh.click(on_versions, None, versions, api_name="versions")
+        tab.select(on_versions, None, versions, api_name=False)
 
         @shown_as_error
         def on_bundle() -> str:

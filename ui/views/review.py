@@ -9,14 +9,14 @@ from typing import Any
 import gradio as gr
 
 from ui import render
-from ui.views.assistant import mix_plot
+from ui.views.assistant import changes_table, findings_table, mix_chart, mix_plot
 from ui.views.context import AppContext, ok, one_line, picked_id, shown_as_error
 
 STATUSES = ["open", "submitted", "draft", "approved", "rejected", "all"]
 
 
 def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
-    with gr.Tab("Review", id="review"):
+    with gr.Tab("Review", id="review") as tab:
         with gr.Row():
             status = gr.Dropdown(STATUSES, value="open", label="Show", scale=1)
             refresh = gr.Button("Refresh queue", scale=0)
@@ -32,11 +32,10 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
             with gr.Tab("English"):
                 english = gr.Markdown(elem_id="rw-review-english")
             with gr.Tab("Findings"):
-                findings = gr.Dataframe(render.findings_frame([]), wrap=True, interactive=False)
+                findings = findings_table()
             with gr.Tab("Impact"):
                 impact = gr.Markdown(elem_id="rw-review-impact")
-                changes = gr.Dataframe(render.changes_frame(None), label="Changed orders (first 10)", wrap=True,
-                                       interactive=False)
+                changes = changes_table()
                 with gr.Row():
                     carriers = mix_plot("Carrier mix before / after")
                     warehouses = mix_plot("Warehouse mix before / after")
@@ -58,6 +57,7 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
 
         refresh.click(on_queue, status, queue, api_name="queue")
         status.change(on_queue, status, queue, api_name=False)
+        tab.select(on_queue, status, queue, api_name=False)  # fresh whenever the tab is opened
 
         @shown_as_error
         def on_open(number: float | None) -> tuple[Any, ...]:
@@ -67,7 +67,7 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
             s = d.impact
             return (render.proposal_header(p, d), render.rule_diff_html(d.diff), render.english_markdown(d.diff),
                     render.findings_frame(d.findings), render.impact_markdown(s, d.checked_against),
-                    render.changes_frame(s), render.mix_frame(s, "carrier"), render.mix_frame(s, "warehouse"),
+                    render.changes_frame(s), mix_chart(s, "carrier"), mix_chart(s, "warehouse"),
                     render.provenance_markdown(p), "")
 
         shown = [header, diff, english, findings, impact, changes, carriers, warehouses, provenance, outcome]

@@ -41,7 +41,7 @@ def rule_timeline(ctx: AppContext, rule_id: str) -> list[tuple[Any, str]]:
 
 
 def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
-    with gr.Tab("Rules", id="rules"):
+    with gr.Tab("Rules", id="rules") as tab:
         active = gr.Markdown(elem_id="rw-active-version")
         with gr.Row():
             client = gr.Dropdown([ALL, *ctx.catalog.clients], value=ALL, label="Client")
@@ -49,7 +49,8 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
             search = gr.Textbox(label="Search", placeholder="id, name, service, SKU…", elem_id="rw-rule-search")
             refresh = gr.Button("Refresh", scale=0)
         table = gr.Dataframe(render.rules_frame([]), label="Active rules (click a row for details)", wrap=True,
-                             interactive=False, elem_id="rw-rules-table")
+                             interactive=False, elem_id="rw-rules-table",
+                             column_widths=["17%", "20%", "8%", "8%", "6%", "6%", "35%"])
         with gr.Row():
             rule_id = gr.Textbox(label="Rule id", elem_id="rw-rule-id", scale=3)
             show = gr.Button("Show rule", scale=0)
@@ -75,6 +76,7 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
         for box in (client, stage):
             box.change(on_rules, filters, [table, active], api_name=False)
         search.submit(on_rules, filters, [table, active], api_name=False)
+        tab.select(on_rules, filters, [table, active], api_name=False)
 
         @shown_as_error
         def on_rule(rid: str) -> tuple[str, str, str]:
