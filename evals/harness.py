@@ -131,7 +131,8 @@ def run_case(case: Case, catalog: Catalog, *, mode: DraftMode, settings: LLMSett
     except Exception as exc:  # a bug in the drafter must not stop the eval: it is reported
         elapsed = (time.perf_counter() - started) * 1000
         crash = DraftResult(status="error", error=f"crashed: {type(exc).__name__}: {exc}")
-        return _result(case, crash, score_draft(case, "error", [], catalog), elapsed, crashed=True)
+        # Never `correct`, even where the case must be declined: a crash is a bug, not an answer.
+        return _result(case, crash, Score("refused", crash.error or "crashed"), elapsed, crashed=True)
     elapsed = (time.perf_counter() - started) * 1000
     return _result(case, result, score_draft(case, result.status, result.rules, catalog), elapsed)
 
