@@ -198,6 +198,7 @@ def test_stale_base_is_refused_until_rebased(open_app: Any) -> None:
     c = client(open_app)
     first = drafted_proposal(c, "For ACME, ship orders heavier than 29 lb with UPS Ground.")
     second = drafted_proposal(c, "For GLOBEX, ship orders heavier than 29 lb with UPS Ground.")
+    assert open_app.store.get_proposal(second).rules[0].clients == ["GLOBEX"], "a submitted draft is closed"
     assert c.predict(first, "", "bob", api_name="/approve").startswith("✔")
     assert "Stale" in open_proposal(c, second)["header"]
     stale = c.predict(second, "", "bob", api_name="/approve")

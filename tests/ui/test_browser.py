@@ -26,6 +26,8 @@ TIMEOUT = 20_000  # ms: drafting and approving run a dry run on 2,000 sample ord
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    if not Path("/usr/bin/chromium").exists():  # only reached with RULEWRIGHT_REQUIRE_BROWSER=1
+        pytest.fail("RULEWRIGHT_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing: apt-get install chromium")
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium

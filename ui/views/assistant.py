@@ -18,7 +18,7 @@ from rules_core.errors import RulewrightError
 from rules_core.models import Rule, rule_json
 from rules_core.store import Provenance
 from ui import render
-from ui.views.context import AppContext, ok, one_line
+from ui.views.context import AppContext, ok, refused
 
 # The keyword under which the draft function accepts the rules being edited, first match wins.
 EDIT_KEYWORDS = ("draft_rules", "editing", "previous_rules")
@@ -132,20 +132,23 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
 
         new.click(on_new, None, outputs, api_name="new_draft")
 
-        @one_line
-        def on_submit(st: dict[str, Any], note_text: str, typed: str, request: gr.Request) -> str:
+        def on_submit(st: dict[str, Any], note_text: str, typed: str, request: gr.Request) -> tuple[str, Any]:
+            """A proposal from the open draft; once submitted, the next message starts a new draft."""
             if not st["rules"]:
-                return "Nothing to submit yet: draft a rule in the chat first."
+                return "Nothing to submit yet: draft a rule in the chat first.", st
             prov = Provenance(request=" / ".join(st["requests"]),
                               source="model" if st["source"] == "model" else "parser",
                               model=(st["usage"] or {}).get("model"), usage=st["usage"])
-            p = ctx.store.propose([Rule.model_validate(r) for r in st["rules"]], ctx.user(typed, request),
-                                  note_text or "", prov)
+            try:
+                p = ctx.store.propose([Rule.model_validate(r) for r in st["rules"]], ctx.user(typed, request),
+                                      note_text or "", prov)
+            except RulewrightError as exc:
+                return refused(exc), st
             errors = sum(f.severity == "error" for f in p.findings)
             tail = f" It has {errors} error finding(s), so it cannot be approved as it is." if errors else ""
-            return ok(f"Submitted as proposal #{p.id} for review (base v{p.base_version or 0}).{tail}")
+            return ok(f"Submitted as proposal #{p.id} for review (base v{p.base_version or 0}).{tail}"), dict(EMPTY)
 
-        submit.click(on_submit, [state, note, who], status, api_name="submit")
+        submit.click(on_submit, [state, note, who], [status, state], api_name="submit")
 
 
 def mix_chart(summary: dict[str, Any] | None, kind: str) -> Any:
