@@ -46,7 +46,7 @@ def write_users(home: Path) -> None:
     (home / "users.yaml").write_text(yaml.safe_dump({"users": USERS, "default": [], "passwords": hashes}))
 
 
-def served(home: Path, *, auth: bool) -> Iterator[AppUnderTest]:
+def served(home: Path, *, auth: bool, **overrides: object) -> Iterator[AppUnderTest]:
     from assistant.llm.settings import load_llm_settings
     from rules_core.catalog import demo_catalog
     from rules_core.settings import CoreSettings
@@ -58,7 +58,8 @@ def served(home: Path, *, auth: bool) -> Iterator[AppUnderTest]:
     settings = CoreSettings(home=home, database_url=f"sqlite:///{home / 'store.sqlite'}", user="nobody")
     store = Store.open(settings=settings)
     catalog = demo_catalog()
-    ui_settings = UISettings(auth=auth, draft_mode="auto", llm=load_llm_settings(base_url=None, model=None))
+    options: dict[str, object] = {"draft_mode": "auto", "llm": load_llm_settings(base_url=None, model=None)}
+    ui_settings = UISettings(auth=auth, **{**options, **overrides})  # type: ignore[arg-type]
     app = build_app(store, catalog, ui_settings)
     check = password_check(load_passwords(home)) if auth else None
     url = launch(app, host="127.0.0.1", port=free_port(), auth=check, block=False, quiet=True)
@@ -79,6 +80,23 @@ def open_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppUnderTest]
 def fresh_app(tmp_path: Path) -> Iterator[AppUnderTest]:
     """An app over an empty store, for one test."""
     yield from served(tmp_path / "home", auth=False)
+
+
+@pytest.fixture
+def model_app(tmp_path: Path) -> Iterator[AppUnderTest]:
+    """An app whose model is a fake endpoint (httpx MockTransport) that drafts one GLOBEX rule."""
+    import httpx
+
+    from assistant.llm import fake
+    from assistant.llm.settings import load_llm_settings
+
+    rule = {"id": "globex-tv-fedex-ground", "name": "GLOBEX TVs by FedEx Ground", "clients": ["GLOBEX"],
+            "when": {"any_line": {"field": "line.sku", "op": "eq", "value": "GLOBEX-TV-55"}},
+            "then": [{"action": "use_service", "service": "FEDEX_GROUND"}]}
+    body = fake.reply("tools", fake.draft_payload(rule), prompt_tokens=1234, completion_tokens=56)
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
+    llm = load_llm_settings(base_url=fake.BASE_URL, model="fake-model", api_key="sk-test-key", mode="tools")
+    yield from served(tmp_path / "home", auth=False, llm=llm, llm_http_client=client)
 
 
 @pytest.fixture(scope="module")

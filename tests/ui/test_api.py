@@ -18,6 +18,10 @@ from gradio_client import Client
 from rules_core.models import Rule
 
 ANY = "(any client)"
+# Gradio's own DataFrame handling warns under pandas 3; it is not ours to fix.
+GRADIO_PANDAS_WARNINGS = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+                          pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+pytestmark = GRADIO_PANDAS_WARNINGS
 
 
 def client(app: Any, auth: tuple[str, str] | None = None) -> Client:
@@ -366,3 +370,17 @@ def test_changed_rule_diff_highlights_the_changed_lines_side_by_side() -> None:
     assert html.count("class='rw-ins'") == 1, "only the changed line is highlighted"
     english = english_markdown(diff)
     assert english.index("over 20 lb") < english.index("over 25 lb")
+
+
+# --- with a model ------------------------------------------------------------------------------
+
+
+def test_model_draft_records_model_and_tokens_in_the_provenance(model_app: Any) -> None:
+    c = client(model_app)
+    out = draft(c, "Big GLOBEX televisions should travel with FedEx Ground, please.")
+    assert "(the model)" in chat_text(out["chat"][1])
+    assert json.loads(out["rules"])[0]["id"] == "globex-tv-fedex-ground"
+    number = proposal_id(submit(c, "alice", note="TVs"))
+    provenance = open_proposal(c, number)["provenance"]
+    assert "Drafted by:** model (`fake-model`)" in provenance
+    assert "1234 prompt + 56 completion" in provenance

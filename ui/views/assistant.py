@@ -61,7 +61,7 @@ def run_draft(ctx: AppContext, text: str, client: str | None, editing: list[Rule
     """The draft function, given the draft being edited when it can take one (None: it cannot)."""
     from assistant.draft import draft
 
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"http_client": ctx.settings.llm_http_client} if ctx.settings.llm_http_client else {}
     if editing:
         keyword = edit_keyword()
         if keyword is None:

@@ -30,6 +30,7 @@ class UISettings:
     llm: Any = None
     default_user: str = ""
     sample_size: int = 40  # sample orders offered in the Decisions tab
+    llm_http_client: Any = None  # an httpx.Client for the model's endpoint (tests fake the model with it)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
