@@ -76,8 +76,14 @@ def active_rules() -> list[Rule]:
 
 def draft(text: str, catalog: Catalog, *, client: str | None = None, mode: DraftMode = "auto",
           settings: LLMSettings | None = None, current_rules: list[Rule] | None = None,
-          orders: list[Order] | None = None, http_client: Any = None) -> DraftResult:
-    """A rule proposal for ``text``. Raises NotConfigured only for mode="llm" without a model."""
+          orders: list[Order] | None = None, http_client: Any = None,
+          editing: list[Rule] | None = None) -> DraftResult:
+    """A rule proposal for ``text``. Raises NotConfigured only for mode="llm" without a model.
+
+    ``editing``: rules a follow-up may change ("make it 25 lb"); an edit keeps the rule's id and
+    the diff shows the changed fields. Without it, an edit that names an active rule by id,
+    client or name ("raise the ACME heavy threshold to 25 lb") changes that rule.
+    """
     settings = settings or load_llm_settings()
     if mode == "llm":
         settings.require()
@@ -85,14 +91,19 @@ def draft(text: str, catalog: Catalog, *, client: str | None = None, mode: Draft
         return DraftResult(status="error", error="the request is empty: describe the rule in plain English")
     current = active_rules() if current_rules is None else list(current_rules)
     result = propose(text, catalog, client=client, mode=mode, settings=settings, current=current,
-                     http_client=http_client)
-    return finish(result, catalog, current, orders)
+                     http_client=http_client, editing=editing)
+    return finish(result, catalog, current, orders, editing=editing)
 
 
 def propose(text: str, catalog: Catalog, *, client: str | None, mode: DraftMode, settings: LLMSettings,
-            current: list[Rule], http_client: Any = None) -> DraftResult:
+            current: list[Rule], http_client: Any = None, editing: list[Rule] | None = None) -> DraftResult:
     """The rules (or question, or error) from the parser or the model, before checking."""
     if mode != "llm":
+        edited = edit_result(text, catalog, client, current, editing)
+        if edited is not None and (mode == "offline" or edited.status == "ok" or not settings.configured):
+            if edited.status != "ok" and mode == "auto":
+                edited.usage.note = NO_MODEL_NOTE
+            return edited
         parsed = offline_result(text, catalog, client, current)
         understood = parsed.status == "ok" and bool(parsed.rules)
         if mode == "offline" or understood:
@@ -123,6 +134,22 @@ def offline_result(text: str, catalog: Catalog, client: str | None, current: lis
                        error=error if status == "error" else None, source="offline")
 
 
+def edit_result(text: str, catalog: Catalog, client: str | None, current: list[Rule],
+                editing: list[Rule] | None) -> DraftResult | None:
+    """An offline edit of one of ``editing`` (or of an active rule the text names); None when the
+    text is not such an edit."""
+    from assistant.offline.edit import parse_edit
+
+    if editing is not None:
+        p = parse_edit(text, catalog, editing, client=client)
+    else:
+        p = parse_edit(text, catalog, current, client=client, named_only=True)
+    if p is None:
+        return None
+    return DraftResult(status=p.status, rules=list(p.rules) if p.status == "ok" else [],
+                       question=p.question, error=p.error, source="offline")
+
+
 def model_result(text: str, catalog: Catalog, client: str | None, current: list[Rule],
                  settings: LLMSettings, http_client: Any = None) -> DraftResult:
     from assistant.llm.client import ChatModel
@@ -146,7 +173,8 @@ def model_result(text: str, catalog: Catalog, client: str | None, current: list[
 # --- checking: findings, diff, impact --------------------------------------------------------------
 
 
-def finish(result: DraftResult, catalog: Catalog, current: list[Rule], orders: list[Order] | None) -> DraftResult:
+def finish(result: DraftResult, catalog: Catalog, current: list[Rule], orders: list[Order] | None,
+           editing: list[Rule] | None = None) -> DraftResult:
     if result.status != "ok" or not result.rules:
         return result
     from rules_core.explain import explain_rules
@@ -154,7 +182,7 @@ def finish(result: DraftResult, catalog: Catalog, current: list[Rule], orders: l
 
     result.findings = merge_findings(result.findings, validate(result.rules, catalog, existing=current))
     result.english = explain_rules(result.rules)
-    result.diff = rule_changes(current, result.rules)
+    result.diff = rule_changes(current + list(editing or []), result.rules)
     if has_errors(result.findings):
         n = sum(f.severity == "error" for f in result.findings)
         first = next(f for f in result.findings if f.severity == "error")
