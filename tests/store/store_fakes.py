@@ -46,7 +46,7 @@ def approve_in_process(url: str, proposal: int, reviewer: str, barrier: Any, whe
     """Approve ``proposal`` after all processes reach ``barrier`` at hook ``where``; report the outcome."""
 
     def meet() -> None:
-        barrier.wait(timeout=30)
+        barrier.wait(timeout=90)
 
     store = open_store(url, **{where: meet})
     try:
@@ -71,7 +71,7 @@ def hang_in_approval(url: str, proposal: int, reviewer: str, flag: str) -> None:
 
 def open_only(url: str, barrier: Any, out: Any) -> None:
     """Open (and so migrate) a fresh store at the same moment as other processes."""
-    barrier.wait(timeout=30)
+    barrier.wait(timeout=90)
     try:
         open_store(url).close()
         out.put("ok")

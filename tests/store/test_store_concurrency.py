@@ -23,7 +23,7 @@ def race(url: str, jobs: list[tuple[int, str]], where: str) -> list[tuple]:
     procs = [CTX.Process(target=approve_in_process, args=(url, pid, reviewer, barrier, where, out)) for pid, reviewer in jobs]
     for p in procs:
         p.start()
-    results = [out.get(timeout=60) for _ in procs]
+    results = [out.get(timeout=180) for _ in procs]
     for p in procs:
         p.join(timeout=30)
     return sorted(results, key=lambda r: r[1] != "approved")
@@ -115,7 +115,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(store_url):
     procs = [CTX.Process(target=open_only, args=(store_url, barrier, out)) for _ in range(3)]
     for p in procs:
         p.start()
-    assert [out.get(timeout=60) for _ in procs] == ["ok"] * 3
+    assert [out.get(timeout=180) for _ in procs] == ["ok"] * 3
     for p in procs:
         p.join(timeout=30)
     store = open_store(store_url)
