@@ -67,10 +67,16 @@ def _narrow_condition(rng: random.Random, channels: list[str]) -> dict[str, Any]
 
 def _conditions(rng: random.Random, channels: list[str], carrier: bool, narrow: int = 1) -> dict[str, Any]:
     make = _carrier_condition if carrier else _order_condition
-    parts = [_narrow_condition(rng, channels) for _ in range(narrow)]
-    parts += [make(rng, channels) for _ in range(rng.randint(1, 2))]
+    candidates = [_narrow_condition(rng, channels) for _ in range(narrow)]
+    candidates += [make(rng, channels) for _ in range(rng.randint(1, 2))]
+    parts: list[dict[str, Any]] = []
+    for cond in candidates:  # one condition per field, so no rule contradicts itself
+        if all(cond["field"] != p["field"] for p in parts):
+            parts.append(cond)
     if rng.random() < 0.15:
-        parts.append({"not": _order_condition(rng, channels)})
+        negated = _order_condition(rng, channels)
+        if all(negated["field"] != p["field"] for p in parts):
+            parts.append({"not": negated})
     return parts[0] if len(parts) == 1 else {"all": parts}
 
 

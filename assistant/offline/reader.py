@@ -235,10 +235,17 @@ class SentenceReader:
             self.read_condition_chunk, self.read_from, self.read_as_tag, self.read_route_verb,
             self.read_filler,
         ]
+        order: list[str] = []  # "A" when a phrase added an action, "C" when it added a condition
         try:
             while self.peek() is not None:
+                n_actions, n_conds = len(self.c.actions), len(self.c.conds)
                 if not any(reader() for reader in readers):
                     self.unknown(self.peek())  # type: ignore[arg-type]
+                if len(self.c.conds) != n_conds:
+                    order.append("C")
+                if len(self.c.actions) != n_actions:
+                    order.append("A")
+            self.check_condition_placement("".join(order))
         except Refusal:
             # A name the catalog does not have explains most misreadings: report it first.
             unknown = next((t for t in self.toks if t.kind == "UNKNOWN"), None)
@@ -249,6 +256,19 @@ class SentenceReader:
             raise Refusal("clarify", "Never ... what? Name the warehouse ('from LAX'), service or carrier "
                           "('with DHL') to exclude.")
         return self.c
+
+    def check_condition_placement(self, order: str) -> None:
+        """A condition between two actions may belong to the second only ("insure over $500 and
+        require a signature over $1,000"): reading it as shared would be a guess."""
+        first_a, last_a = order.find("A"), order.rfind("A")
+        if first_a != -1 and "C" in order[first_a:last_a]:
+            raise Refusal("clarify", "Some conditions stand between two actions, so it is not clear which "
+                          "action they apply to. Please write one sentence per action, each with its "
+                          "own conditions.")
+        actions = [repr(sorted(a.items())) for a in self.c.actions]
+        if len(actions) != len(set(actions)):
+            raise Refusal("clarify", "The same action is repeated. Please say it once, with the orders it "
+                          "applies to.")
 
     def read_and_action(self) -> bool:
         if not (self.at_words("and") or self.at_words(",")):

@@ -1,0 +1,26 @@
+"""Regressions: readings that would have been guesses now ask."""
+
+import pytest
+
+from assistant.offline import parse_request
+from rules_core.catalog import demo_catalog
+
+CATALOG = demo_catalog()
+
+
+@pytest.mark.parametrize("text", [
+    # a condition between two actions may belong to the second only
+    "For Globex: insure anything over $500 and require a signature above $1,000",
+    "hold orders over $2,000 for fraud review and tag them as bulk when they have more than 10 units",
+    # a repeated action is garbled input, not a rule that holds everything
+    " ".join(["hold"] * 40),
+])
+def test_regression_ambiguous_or_garbled_requests_ask(text):
+    result = parse_request(text, CATALOG)
+    assert result.status == "clarify" and not result.rules, result.english
+
+
+def test_shared_trailing_condition_still_applies_to_both_actions():
+    result = parse_request("Insure and require a signature on orders over $500.", CATALOG)
+    assert result.status == "ok"
+    assert {a.action for r in result.rules for a in r.then} == {"insure", "require_signature"}
