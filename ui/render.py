@@ -88,13 +88,16 @@ def changes_frame(summary: dict[str, Any] | None) -> pd.DataFrame:
 
 
 def mix_frame(summary: dict[str, Any] | None, kind: str) -> pd.DataFrame:
-    """Long format for a bar chart: one row per code and side (``before``/``after``)."""
+    """Long format for a bar chart: one row per code and side. The labels ("UPS before", "UPS
+    proposed") sort alphabetically into pairs, so the chart needs no custom order."""
     mix = (summary or {}).get(f"{kind}_mix") or {}
     before, after = mix.get("before", {}), mix.get("after", {})
-    codes = sorted(set(before) | set(after), key=lambda c: (-before.get(c, 0), c))
-    rows = [[f"{code} {side}", side, counts.get(code, 0)] for code in codes
-            for side, counts in (("before", before), ("after", after))]
-    return pd.DataFrame(rows, columns=MIX_COLUMNS)
+    rows = [[f"{code} {side}", side, counts.get(code, 0)] for code in sorted(set(before) | set(after))
+            for side, counts in (("before", before), ("proposed", after))]
+    # Both sides always present: a chart fixes its colours from the first data it is given.
+    rows = rows or [["(no dry run yet)", side, 0] for side in ("before", "proposed")]
+    # Typed even when empty: the chart picks a quantitative or a categorical axis from the first frame.
+    return pd.DataFrame(rows, columns=MIX_COLUMNS).astype({"code": str, "when": str, "orders": "int64"})
 
 
 # --- rule diffs ----------------------------------------------------------------------------------

@@ -82,10 +82,10 @@ def test_draft_shows_english_rule_json_findings_and_impact(open_app: Any) -> Non
     assert "sample orders" in out["impact"] and "Cost:" in out["impact"] and "Transit:" in out["impact"]
     assert out["changes"]["data"], "the changed-orders table has rows"
     carriers = chart_rows(out["carriers"])
-    assert {row[1] for row in carriers} == {"before", "after"}
+    assert {row[1] for row in carriers} == {"before", "proposed"}
     ups = {row[1]: row[2] for row in carriers if row[0].startswith("UPS ")}
-    assert ups["after"] > ups["before"], "more orders go by UPS after the rule"
-    assert out["carriers"]["sort"] == [row[0] for row in carriers], "bars stay in the busiest-first order"
+    assert ups["proposed"] > ups["before"], "more orders go by UPS under the rule"
+    assert [row[0] for row in carriers] == sorted(row[0] for row in carriers), "bars pair up in label order"
     assert any(row[0].startswith("DFW") for row in chart_rows(out["warehouses"]))
     assert out["request"] == "", "the request box is cleared"
 
@@ -154,7 +154,7 @@ def test_proposal_shows_side_by_side_diff_english_findings_impact_provenance(ope
     assert "over 23 lb" in shown["english"]
     assert shown["findings"]["headers"][0] == "severity"
     assert "sample orders" in shown["impact"]
-    assert {row[1] for row in chart_rows(shown["carriers"])} == {"before", "after"}
+    assert {row[1] for row in chart_rows(shown["carriers"])} == {"before", "proposed"}
     assert "offline parser" in shown["provenance"] and "23 lb" in shown["provenance"]
     assert "no model call" in shown["provenance"]
 

@@ -80,6 +80,7 @@ class Session:
         self.text_of("#rw-english", "use service UPS_GROUND")
         self.text_of("#rw-impact", "sample orders")
         page.locator("#rw-chat").get_by_text("Here is what I understood").wait_for()
+        page.locator(".rw-chart svg .mark-rect path").first.wait_for()  # the bars are drawn
         self.shot("drafted")
         page.locator("#rw-note textarea").fill(note)
         page.locator("#rw-submit").click()

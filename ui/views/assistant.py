@@ -12,7 +12,6 @@ import inspect
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from rules_core.errors import RulewrightError
 from rules_core.models import Rule, rule_json
@@ -152,15 +151,15 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
 
 
 def mix_chart(summary: dict[str, Any] | None, kind: str) -> Any:
-    """The chart's data, with the bars kept in the frame's order (busiest code first, before then after)."""
-    frame = render.mix_frame(summary, kind)
-    return gr.BarPlot(value=frame, sort=list(frame["code"]) or None)
+    # Plain data: a chart already on the page did not draw an update that also set its bar order.
+    return render.mix_frame(summary, kind)
 
 
 def mix_plot(title: str) -> gr.BarPlot:
-    return gr.BarPlot(pd.DataFrame(columns=render.MIX_COLUMNS), x="code", y="orders", color="when", title=title,
-                      color_map={"before": "#94a3b8", "after": "#2563eb"}, x_label_angle=-45, sort=None,
-                      height=320, x_title="", y_title="orders")
+    return gr.BarPlot(render.mix_frame(None, "carrier"), x="code", y="orders", color="when", title=title,
+                      color_map={"before": "#94a3b8", "proposed": "#2563eb"}, colors_in_legend=["before", "proposed"],
+                      x_label_angle=-45,
+                      height=320, x_title="", y_title="orders", elem_classes="rw-chart")
 
 
 def findings_table() -> gr.Dataframe:
@@ -170,4 +169,4 @@ def findings_table() -> gr.Dataframe:
 
 def changes_table() -> gr.Dataframe:
     return gr.Dataframe(render.changes_frame(None), label="Changed orders (first 10)", wrap=True, interactive=False,
-                        column_widths=["14%", "10%", "14%", "31%", "31%"])
+                        column_widths=["17%", "9%", "12%", "31%", "31%"])
