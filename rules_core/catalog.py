@@ -177,6 +177,7 @@ class Catalog:
         self.weight_limits = sorted({v.max_weight_lb for v in s.services})
         self.quote_cache: dict[tuple, list] = {}
         self._zone_keys: dict[tuple[str, str | None], dict[str, int]] = {}
+        self._das_cache: dict[str, bool] = {}
         self.sku_volume_in3 = {k.code: k.volume_in3 for k in s.skus}
 
     def warehouses_that_fill(self, need: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
@@ -275,7 +276,8 @@ class Catalog:
         return prices[-1] + step * (billable_lb - breaks[-1])
 
     def shipment_cost(
-        self, service: str, rate_zone: str, billable_lb: float, residential: bool, postal_code: str | None
+        self, service: str, rate_zone: str, billable_lb: float, residential: bool, postal_code: str | None,
+        country: str | None = None,
     ) -> float | None:
         base = self.base_rate(service, rate_zone, billable_lb)
         if base is None:
@@ -285,9 +287,25 @@ class Catalog:
         cost = base * (1 + sur.fuel_pct.get(carrier, 0.0))
         if residential:
             cost += sur.residential.get(carrier, 0.0)
-        if postal_code and any(postal_code.startswith(p) for p in sur.delivery_area.prefixes):
+        if self.in_delivery_area(country or sur.delivery_area.country, postal_code):
             cost += sur.delivery_area.amount.get(carrier, 0.0)
         return round(cost, 2)
+
+    def in_delivery_area(self, country: str, postal_code: str | None) -> bool:
+        """The destination pays the delivery-area surcharge (remote and rural postal prefixes)."""
+        area = self.spec.surcharges.delivery_area
+        if not postal_code or country != area.country:
+            return False
+        prefix = postal_code[:3].upper()
+        hit = self._das_cache.get(prefix)
+        if hit is None:
+            hit = self._das_cache[prefix] = any(prefix.startswith(p) for p in area.prefixes)
+        return hit
+
+    @functools.cached_property
+    def restricted_regions(self) -> frozenset[str]:
+        """Regions some service is limited to: the only regions that change eligibility."""
+        return frozenset(r for svc in self.services.values() for r in (svc.dest_regions or ()))
 
     def serves(self, service: Service, origin: str, country: str, region: str | None) -> bool:
         if origin not in service.origins or country not in service.dest_countries:

@@ -305,8 +305,8 @@ def _default_warehouse(run: _Run, fillers: tuple[str, ...], excluded: set[str]) 
         return tied[0]
 
     def cost_key(w: str) -> tuple[float, str]:
-        q = cheapest(eligible_quotes(w, f, catalog))
-        return (q.cost if q else float("inf"), w)
+        quotes = eligible_quotes(w, f, catalog)  # cheapest first
+        return (quotes[0].cost if quotes else float("inf"), w)
 
     return min(tied, key=cost_key)
 
@@ -357,7 +357,7 @@ def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
     if decisive is None:
         deadline = SERVICE_LEVEL_DAYS[f["order.service_level"]]
         quotes = allowed_quotes(eligible_quotes(origin, f, catalog), ex_services, ex_carriers)
-        best = cheapest([q for q in quotes if q.transit_days <= deadline])
+        best = next((q for q in quotes if q.transit_days <= deadline), None)  # cheapest first
         if best is None:
             run.exception("carrier", "no_eligible_service",
                           f"no eligible service from {origin} delivers within {deadline} days "
@@ -372,16 +372,16 @@ def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
         if not allowed(svc.code):
             run.exception("carrier", "service_excluded", f"{svc.code} is excluded by another carrier rule", rid)
             return None, f"rule:{rid}"
-        reason = ineligible_reason(svc, origin, f, catalog)
-        q = quote(svc, origin, f, catalog) if reason is None else None
+        q = next((q for q in eligible_quotes(origin, f, catalog) if q.service == svc.code), None)
         if q is None:
+            reason = ineligible_reason(svc, origin, f, catalog)
             run.exception("carrier", "service_ineligible", reason or f"{svc.code} has no rate for this shipment", rid)
         return q, f"rule:{rid}"
     listed = (not a.services and not a.carriers)
     quotes = [q for q in allowed_quotes(eligible_quotes(origin, f, catalog), ex_services, ex_carriers)
               if (listed or q.service in (a.services or ()) or q.carrier in (a.carriers or ()))
               and (a.max_transit_days is None or q.transit_days <= a.max_transit_days)]
-    best = cheapest(quotes) if a.objective == "cheapest" else fastest(quotes)
+    best = (quotes[0] if quotes else None) if a.objective == "cheapest" else fastest(quotes)
     if best is None:
         within = f" within {a.max_transit_days} days" if a.max_transit_days else ""
         run.exception("carrier", "no_eligible_service", f"no service of the rate shop is eligible{within}", rid)

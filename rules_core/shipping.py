@@ -51,7 +51,8 @@ def quote(service: Service, origin: str, facts: dict[str, Any], catalog: Catalog
     if rz is None or billable is None:
         return None
     days = catalog.transit_days(service.code, rz)
-    cost = catalog.shipment_cost(service.code, rz, billable, facts["dest.residential"], facts["dest.postal_code"])
+    cost = catalog.shipment_cost(service.code, rz, billable, facts["dest.residential"], facts["dest.postal_code"],
+                                 facts["dest.country"])
     if days is None or cost is None:
         return None
     return Quote(service.code, service.carrier, cost, days)
@@ -62,17 +63,21 @@ def _quote_key(origin: str, facts: dict[str, Any], catalog: Catalog) -> tuple | 
     weight = facts["order.weight"]
     if weight is None:
         return None
-    postal = facts["dest.postal_code"]
-    # Eligibility depends on the weight only through the service limits it exceeds.
+    country, postal, region = facts["dest.country"], facts["dest.postal_code"], facts["dest.region"]
+    # Eligibility depends on the weight only through the service limits it exceeds, on the
+    # region only where a service is limited to some regions, and on the postal code only
+    # through the zone and the delivery-area surcharge.
     exceeded = bisect.bisect_left(catalog.weight_limits, weight - 1e-9)
-    return (origin, facts["dest.country"], facts["dest.region"], postal[:3] if postal else None,
+    return (origin, country, region if region in catalog.restricted_regions else None,
+            catalog.rate_zone(origin, country, postal), catalog.in_delivery_area(country, postal),
             facts["dest.residential"], facts["dest.po_box"], facts["order.hazmat"],
             facts["_billable_weight"], exceeded)
 
 
 def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
                     services: list[Service] | None = None) -> list[Quote]:
-    """Quotes of every eligible service (of ``services``, default all) from ``origin``.
+    """Quotes of every eligible service (of ``services``, default all) from ``origin``,
+    cheapest first (cost, then transit days, then code).
 
     The full list per quote key is memoised on the catalog: many orders share a key, and the
     rate tables never change while a catalog is loaded.
@@ -87,6 +92,7 @@ def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
                 q = quote(svc, origin, facts, catalog)
                 if q is not None:
                     every.append(q)
+        every.sort(key=_cheapest_key)  # callers rely on cheapest-first order
         if key is not None:
             if len(cache) > 200_000:
                 cache.clear()
@@ -104,8 +110,12 @@ def allowed_quotes(quotes: list[Quote], services: set[str], carriers: set[str]) 
     return [q for q in quotes if q.service not in services and q.carrier not in carriers]
 
 
+def _cheapest_key(q: Quote) -> tuple[float, int, str]:
+    return (q.cost, q.transit_days, q.service)
+
+
 def cheapest(quotes: list[Quote]) -> Quote | None:
-    return min(quotes, key=lambda q: (q.cost, q.transit_days, q.service), default=None)
+    return min(quotes, key=_cheapest_key, default=None)
 
 
 def fastest(quotes: list[Quote]) -> Quote | None:

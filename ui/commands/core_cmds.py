@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from pydantic import TypeAdapter
 
 from rules_core.catalog import Catalog
 from rules_core.errors import InputError, RuleSetError
 from rules_core.findings import Finding, has_errors
 from rules_core.io import load_orders, parse_orders, raw_rules, read_json
-from rules_core.models import Rule
+from rules_core.models import Decision, Rule
 from ui.common import CATALOG_OPT, JSON_OPT, console, fail, friendly, get_catalog, print_json
 
 
@@ -131,19 +133,35 @@ def decide_cmd(order_file: Path = typer.Argument(..., help="one order object or 
     data = read_json(order_file)
     orders = parse_orders(data, str(order_file))
     crs = compile_rules(rules_or_active(rules, cat))
-    decisions = [decide(o, crs, cat, trace=trace) for o in orders]
+    gc.freeze()  # the catalog, rules and orders live to the end: keep them out of GC passes
     if as_json:
-        out = [d.to_json() for d in decisions]
-        if not trace:
-            for d in out:
-                d.pop("trace")
-        sys.stdout.write(json.dumps(out if isinstance(data, list) else out[0],
-                                    separators=(",", ":")) + "\n")
+        write_decisions_json(orders, crs, cat, trace=trace, as_list=isinstance(data, list))
         return
     from rules_core.explain import explain_decision
 
-    for d in decisions:
+    for o in orders:
+        d = decide(o, crs, cat, trace=trace)
         console.print(explain_decision(d) if trace else _decision_line(d))
+
+
+_DECISIONS = TypeAdapter(list[Decision])
+
+
+def write_decisions_json(orders: list[Any], crs: Any, cat: Catalog, *, trace: bool, as_list: bool,
+                         chunk: int = 1000) -> None:
+    """Decide and write in chunks, so memory stays flat and output starts early."""
+    from rules_core.engine import decide
+
+    exclude = None if trace else {"__all__": {"trace"}}
+    out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    write = out.write if out is not None else (lambda b: sys.stdout.write(b.decode()))
+    write(b"[" if as_list else b"")
+    for start in range(0, len(orders), chunk):
+        decisions = [decide(o, crs, cat, trace=trace) for o in orders[start:start + chunk]]
+        body = _DECISIONS.dump_json(decisions, by_alias=True, exclude=exclude)[1:-1]
+        write((b"," if start else b"") + body)
+    write(b"]\n" if as_list else b"\n")
+    sys.stdout.flush()
 
 
 def _decision_line(d: Any) -> str:
