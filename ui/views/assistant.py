@@ -8,7 +8,6 @@ than guess. "Submit for review" makes a proposal through the store.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import gradio as gr
@@ -19,19 +18,8 @@ from rules_core.store import Provenance
 from ui import render
 from ui.views.context import AppContext, ok, refused
 
-# The keyword under which the draft function accepts the rules being edited, first match wins.
-EDIT_KEYWORDS = ("draft_rules", "editing", "previous_rules")
 ANY_CLIENT = "(any client)"
 EMPTY: dict[str, Any] = {"rules": [], "requests": [], "source": None, "usage": None}
-NO_EDIT = ("I did not understand that as a change to the current draft: editing a draft is not available "
-           "in this version. Press **New draft** and write the whole rule again.")
-
-
-def edit_keyword() -> str | None:
-    from assistant.draft import draft
-
-    params = inspect.signature(draft).parameters
-    return next((k for k in EDIT_KEYWORDS if k in params), None)
 
 
 def model_banner(ctx: AppContext) -> str:
@@ -57,23 +45,25 @@ def result_outputs(result: Any) -> tuple[Any, ...]:
 
 
 def run_draft(ctx: AppContext, text: str, client: str | None, editing: list[Rule]) -> Any:
-    """The draft function, given the draft being edited when it can take one (None: it cannot)."""
+    """The draft function, with the open draft as the rules a follow-up may edit."""
     from assistant.draft import draft
 
     extra: dict[str, Any] = {"http_client": ctx.settings.llm_http_client} if ctx.settings.llm_http_client else {}
-    if editing:
-        keyword = edit_keyword()
-        if keyword is None:
-            return None
-        extra[keyword] = editing
     return draft(text, ctx.catalog, client=client, mode=ctx.settings.draft_mode, settings=ctx.llm,
-                 current_rules=ctx.store.active_rules(), **extra)
+                 current_rules=ctx.store.active_rules(), editing=editing or None, **extra)
 
 
 def next_state(state: dict[str, Any], text: str, result: Any) -> dict[str, Any]:
+    """The open draft after a reply: an edit replaces its rule in the draft (same id), a new
+    request starts the draft over; a question or a refusal leaves it as it was."""
     if result.status == "clarify" or not result.rules:
-        return state  # a question or a refusal leaves the open draft as it was
-    return {"rules": [rule_json(r) for r in result.rules], "requests": [*state["requests"], text],
+        return state
+    new = [rule_json(r) for r in result.rules]
+    drafted = {r["id"]: r for r in state["rules"]}
+    if drafted and all(r["id"] in drafted for r in new):
+        drafted.update({r["id"]: r for r in new})
+        new = list(drafted.values())
+    return {"rules": new, "requests": [*state["requests"], text],
             "source": result.source, "usage": result.usage.model_dump(mode="json"), "ok": result.status == "ok"}
 
 
@@ -115,8 +105,6 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
                 result = run_draft(ctx, text, None if client_code == ANY_CLIENT else client_code, editing)
             except RulewrightError as exc:
                 return (history + [{"role": "assistant", "content": f"✖ {exc}"}], st, "", *unchanged())
-            if result is None:
-                return (history + [{"role": "assistant", "content": NO_EDIT}], st, "", *unchanged())
             history.append({"role": "assistant", "content": render.draft_reply(result)})
             if result.usage.note:
                 history.append({"role": "assistant", "content": f"*Note: {result.usage.note}.*"})
