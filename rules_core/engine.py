@@ -124,25 +124,28 @@ def _rule_order(cr: CompiledRule) -> tuple[int, str]:
 
 
 def _stage_function(name: str, rules: list[CompiledRule]) -> Callable[[Facts], tuple[int, list[int]]]:
+    """One function per (client, stage): returns (index of the deciding rule or -1, indices of the
+    matching rules with modifiers). Modifier rules are all tested; then the decisive rules in
+    priority order, returning at the first match. A rule with both kinds is tested in both
+    places (its condition has no side effects, so testing it twice is only time)."""
     sb = SourceBuilder()
-    body = ["c = F['order.created_at']", "d = -1", "m = []"]
-    for i, cr in enumerate(rules):
-        parts = []
-        if cr.eff_from is not None:
-            parts.append(f"(c is not None and c >= {sb.const(cr.eff_from)})")
-        if cr.eff_until is not None:
-            parts.append(f"(c is not None and c < {sb.const(cr.eff_until)})")
-        if cr.tree is not None:
-            parts.append(compile_source(cr.tree, sb))
-        cond = " and ".join(parts) or "True"
-        if cr.decisive is not None and not cr.modifiers:
-            body.append(f"if d < 0 and {cond}: d = {i}")
-        elif cr.decisive is None:
-            body.append(f"if {cond}: m.append({i})")
-        else:
-            body += [f"if {cond}:", f"    m.append({i})", f"    if d < 0: d = {i}"]
-    body.append("return d, m")
+    conds = [_condition_source(cr, sb) for cr in rules]
+    body = ["c = F['order.created_at']", "m = []"]
+    body += [f"if {cond}: m.append({i})" for i, (cr, cond) in enumerate(zip(rules, conds)) if cr.modifiers]
+    body += [f"if {cond}: return {i}, m" for i, (cr, cond) in enumerate(zip(rules, conds)) if cr.decisive]
+    body.append("return -1, m")
     return build_function(name, body, sb)
+
+
+def _condition_source(cr: CompiledRule, sb: SourceBuilder) -> str:
+    parts = []
+    if cr.eff_from is not None:
+        parts.append(f"(c is not None and c >= {sb.const(cr.eff_from)})")
+    if cr.eff_until is not None:
+        parts.append(f"(c is not None and c < {sb.const(cr.eff_until)})")
+    if cr.tree is not None:
+        parts.append(compile_source(cr.tree, sb))
+    return " and ".join(parts) or "True"
 
 
 def compile_rules(rules: Iterable[Rule] | RuleSet) -> CompiledRuleSet:
