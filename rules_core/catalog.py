@@ -80,7 +80,7 @@ class Service(_Entry):
     dest_regions: list[str] | None = None  # None: every region of those countries
     domestic_only: bool = False
 
-    @property
+    @functools.cached_property
     def max_weight_lb(self) -> float:
         return to_base(self.max_weight.value, self.max_weight.unit)
 

@@ -58,49 +58,55 @@ def quote(service: Service, origin: str, facts: dict[str, Any], catalog: Catalog
     return Quote(service.code, service.carrier, cost, days)
 
 
-def _quote_key(origin: str, facts: dict[str, Any], catalog: Catalog) -> tuple | None:
-    """Everything eligibility and price depend on; orders sharing it share their quotes."""
-    weight = facts["order.weight"]
-    if weight is None:
-        return None
-    country, postal, region = facts["dest.country"], facts["dest.postal_code"], facts["dest.region"]
-    # Eligibility depends on the weight only through the service limits it exceeds, on the
-    # region only where a service is limited to some regions, and on the postal code only
-    # through the zone and the delivery-area surcharge.
-    exceeded = bisect.bisect_left(catalog.weight_limits, weight - 1e-9)
-    return (origin, country, region if region in catalog.restricted_regions else None,
-            catalog.rate_zone(origin, country, postal), catalog.in_delivery_area(country, postal),
-            facts["dest.residential"], facts["dest.po_box"], facts["order.hazmat"],
-            facts["_billable_weight"], exceeded)
-
-
 def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
                     services: list[Service] | None = None) -> list[Quote]:
     """Quotes of every eligible service (of ``services``, default all) from ``origin``,
     cheapest first (cost, then transit days, then code).
 
-    The full list per quote key is memoised on the catalog: many orders share a key, and the
-    rate tables never change while a catalog is loaded.
+    The full list is memoised on the catalog under everything eligibility and price depend
+    on: many orders share it, and the rate tables never change while a catalog is loaded.
     """
-    key = _quote_key(origin, facts, catalog)
+    weight = facts["order.weight"]
+    if weight is None:
+        return []
+    country, postal, region = facts["dest.country"], facts["dest.postal_code"], facts["dest.region"]
+    rz = catalog.rate_zone(origin, country, postal)
+    # Eligibility depends on the weight only through the service limits it exceeds, on the
+    # region only where a service is limited to some regions, and on the postal code only
+    # through the zone and the delivery-area surcharge.
+    key = (origin, country, region if region in catalog.restricted_regions else None, rz,
+           catalog.in_delivery_area(country, postal), facts["dest.residential"], facts["dest.po_box"],
+           facts["order.hazmat"], facts["_billable_weight"],
+           bisect.bisect_left(catalog.weight_limits, weight - 1e-9))
     cache = catalog.quote_cache
-    every = cache.get(key) if key is not None else None
+    every = cache.get(key)
     if every is None:
-        every = []
-        for svc in catalog.services.values():
-            if ineligible_reason(svc, origin, facts, catalog) is None:
-                q = quote(svc, origin, facts, catalog)
-                if q is not None:
-                    every.append(q)
-        every.sort(key=_cheapest_key)  # callers rely on cheapest-first order
-        if key is not None:
-            if len(cache) > 200_000:
-                cache.clear()
-            cache[key] = every
+        every = _all_quotes(origin, facts, catalog, rz) if rz is not None else []
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = every
     if services is None:
         return every
     wanted = {s.code for s in services}
     return [q for q in every if q.service in wanted]
+
+
+def _all_quotes(origin: str, facts: dict[str, Any], catalog: Catalog, rz: str) -> list[Quote]:
+    """The checks of ``ineligible_reason`` without building messages, then the tables."""
+    country, region, weight = facts["dest.country"], facts["dest.region"], facts["order.weight"]
+    po_box, hazmat, billable = facts["dest.po_box"], facts["order.hazmat"], facts["_billable_weight"]
+    out = []
+    for svc in catalog.services.values():
+        if (not catalog.serves(svc, origin, country, region) or weight > svc.max_weight_lb + 1e-9
+                or (po_box and not svc.po_box) or (hazmat and not svc.hazmat)):
+            continue
+        days = catalog.transit_days(svc.code, rz)
+        cost = catalog.shipment_cost(svc.code, rz, billable, facts["dest.residential"],
+                                     facts["dest.postal_code"], country)
+        if days is not None and cost is not None:
+            out.append(Quote(svc.code, svc.carrier, cost, days))
+    out.sort(key=_cheapest_key)  # callers rely on cheapest-first order
+    return out
 
 
 def allowed_quotes(quotes: list[Quote], services: set[str], carriers: set[str]) -> list[Quote]:

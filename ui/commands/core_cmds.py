@@ -130,10 +130,14 @@ def decide_cmd(order_file: Path = typer.Argument(..., help="one order object or 
     from rules_core.engine import compile_rules, decide
 
     cat = get_catalog(catalog)
-    data = read_json(order_file)
-    orders = parse_orders(data, str(order_file))
-    crs = compile_rules(rules_or_active(rules, cat))
-    gc.freeze()  # the catalog, rules and orders live to the end: keep them out of GC passes
+    gc.disable()  # loading allocates many long-lived objects: collecting meanwhile finds nothing
+    try:
+        data = read_json(order_file)
+        orders = parse_orders(data, str(order_file))
+        crs = compile_rules(rules_or_active(rules, cat))
+    finally:
+        gc.freeze()  # the catalog, rules and orders live to the end: keep them out of GC passes
+        gc.enable()
     if as_json:
         write_decisions_json(orders, crs, cat, trace=trace, as_list=isinstance(data, list))
         return
