@@ -148,12 +148,13 @@ def _condition_source(cr: CompiledRule, sb: SourceBuilder) -> str:
     return " and ".join(parts) or "True"
 
 
-def compile_rules(rules: Iterable[Rule] | RuleSet) -> CompiledRuleSet:
-    """Compile enabled rules once: indexed by client and stage, one function per pair."""
+def compile_rules(rules: Iterable[Rule] | RuleSet, *, version: str | None = None) -> CompiledRuleSet:
+    """Compile enabled rules once: indexed by client and stage, one function per pair.
+    ``version`` may pass the rule set's hash when the caller has it already."""
     rule_list = list(rules.rules if isinstance(rules, RuleSet) else rules)
     compiled = [_compile_rule(r) for r in rule_list if r.enabled]
     clients = sorted({c for cr in compiled for c in cr.rule.clients}) + [ALL_CLIENTS]
-    out = CompiledRuleSet(version=ruleset_hash(rule_list), rules=rule_list, stages={})
+    out = CompiledRuleSet(version=version or ruleset_hash(rule_list), rules=rule_list, stages={})
     for client in clients:
         in_scope = sorted((cr for cr in compiled if not cr.rule.clients or client in cr.rule.clients),
                           key=_rule_order)

@@ -17,8 +17,8 @@ from pydantic import (
     Discriminator,
     Field,
     StrictBool,
+    StringConstraints,
     Tag,
-    field_validator,
 )
 
 from rules_core.quantities import Money, Quantity
@@ -233,26 +233,29 @@ def canonical_json(obj: Any) -> str:
 
 def ruleset_hash(rules: list[Rule]) -> str:
     """Content address of a rule set: sha256 of the canonical JSON of its rules, sorted by id."""
-    body = canonical_json([rule_json(r) for r in sorted(rules, key=lambda r: r.id)])
+    return ruleset_hash_of_json({r.id: rule_json(r) for r in rules})
+
+
+def ruleset_hash_of_json(rules_by_id: dict[str, dict[str, Any]]) -> str:
+    """``ruleset_hash`` from rules already dumped with ``rule_json``, keyed by id."""
+    body = canonical_json([rules_by_id[i] for i in sorted(rules_by_id)])
     return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
 
 # --- orders -----------------------------------------------------------------------------
 
 
+UpperCode = Annotated[str, StringConstraints(to_upper=True, strip_whitespace=True)]
+
+
 class Address(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    country: str = Field(min_length=2, max_length=2)
-    region: str | None = None
+    country: UpperCode = Field(min_length=2, max_length=2)
+    region: UpperCode | None = None
     postal_code: str | None = None
     city: str | None = None
     residential: bool = False
     po_box: bool = False
-
-    @field_validator("country", "region")
-    @classmethod
-    def _upper(cls, v: str | None) -> str | None:
-        return v.upper() if isinstance(v, str) else v
 
 
 class OrderLine(BaseModel):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from rules_core.catalog import Catalog
 from rules_core.engine import CompiledRuleSet, compile_rules, decide
-from rules_core.models import Decision, Order, Rule, rule_json
+from rules_core.models import Decision, Order, Rule, rule_json, ruleset_hash_of_json
 
 DEFAULT_AS_OF = datetime(2026, 12, 1, tzinfo=timezone.utc)
 SUMMARY_EXAMPLES = 10  # changed orders carried in a summary
@@ -126,6 +126,21 @@ class Impact(BaseModel):
         return out
 
 
+_COMPILED: "OrderedDict[str, CompiledRuleSet]" = OrderedDict()
+
+
+def compiled(rules: list[Rule], version: str) -> CompiledRuleSet:
+    """The compiled rule set for a version, remembered: dry runs compare many drafts with
+    the same active set. Versions are content hashes, so equal keys mean equal rules."""
+    hit = _COMPILED.get(version)
+    if hit is None:
+        hit = _COMPILED[version] = compile_rules(rules, version=version)
+        while len(_COMPILED) > 4:
+            _COMPILED.popitem(last=False)
+    _COMPILED.move_to_end(version)
+    return hit
+
+
 _BASELINES: "OrderedDict[tuple, tuple[list[Order], list[Outcome]]]" = OrderedDict()
 
 
@@ -171,14 +186,18 @@ def simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Ord
     proposed = list(proposed)
     after_rules = proposed if full else merge_rules(current, proposed, removed)
     old = {r.id: rule_json(r) for r in current}
-    new = {r.id: rule_json(r) for r in after_rules}
+    if full:
+        new = {r.id: rule_json(r) for r in after_rules}
+    else:  # unchanged rules are the same objects: dump only what the change brings
+        gone_ids = set(removed)
+        new = {i: old[i] for i in old if i not in gone_ids} | {r.id: rule_json(r) for r in proposed}
     added = sorted(set(new) - set(old))
     changed_ids = sorted(i for i in set(new) & set(old) if new[i] != old[i])
     gone = sorted(set(old) - set(new))
     watch = set(added) | set(changed_ids)
 
-    crs_before = before or compile_rules(current)
-    crs_after = compile_rules(after_rules)
+    crs_before = before or compiled(current, ruleset_hash_of_json(old))
+    crs_after = compile_rules(after_rules, version=ruleset_hash_of_json(new))
     when = as_of or DEFAULT_AS_OF
     outs_before = baseline_outcomes(crs_before, orders, catalog, when)
     outs_after: list[Outcome] = []
