@@ -54,7 +54,8 @@ def print_findings(findings: list[Finding]) -> None:
 
 
 @friendly
-def schema_cmd(ruleset: bool = typer.Option(False, "--ruleset", help="the schema of a rules file instead of one rule")) -> None:
+def schema_cmd(ruleset: bool = typer.Option(False, "--ruleset", help="the schema of a rules file instead of one rule"),
+               as_json: bool = typer.Option(True, "--json", help="JSON (the only output of this command)")) -> None:
     """Print the JSON Schema of a rule (the canonical schema the assistant fills)."""
     from rules_core.validator import rule_schema, ruleset_schema
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.panel import Panel
 
-from ui.common import CATALOG_OPT, console, friendly, get_catalog, settings
+from ui.common import CATALOG_OPT, JSON_OPT, console, friendly, get_catalog, print_json, settings
 
 REQUESTS = [
     ("ACME", "For ACME, anything over 20 lb to zones 5-8 goes FedEx Ground unless it's worth more than $500."),
@@ -35,8 +35,19 @@ def _step(title: str) -> None:
 
 @friendly
 def demo_cmd(orders: int = typer.Option(2000, "--orders", help="sample orders for the dry run"),
-             catalog: Optional[Path] = CATALOG_OPT) -> None:
+             as_json: bool = JSON_OPT, catalog: Optional[Path] = CATALOG_OPT) -> None:
     """Walk through drafting, validating, reviewing, exporting and deciding on the demo data."""
+    console.quiet = as_json
+    try:
+        report = run_demo(orders, catalog)
+    finally:
+        console.quiet = False
+    if as_json:
+        print_json(report)
+
+
+def run_demo(orders: int, catalog: Optional[Path]) -> dict[str, Any]:
+    """The demo's steps, printed as they go; returns what a script would want to check."""
     from assistant.draft import draft
     from rules_core.engine import compile_rules, decide
     from rules_core.explain import explain, explain_decision
@@ -76,7 +87,8 @@ def demo_cmd(orders: int = typer.Option(2000, "--orders", help="sample orders fo
     _step(f"3. Dry run of the {len(drafted)} drafted rules on {len(sample)} sample orders")
     from rules_core.simulate import simulate
 
-    render_impact(simulate([], drafted, sample, cat), limit=5)
+    impact = simulate([], drafted, sample, cat)
+    render_impact(impact, limit=5)
 
     _step("4. Review: four eyes")
     proposal = store.propose(drafted, AUTHOR, note="demo rules",
@@ -109,6 +121,11 @@ def demo_cmd(orders: int = typer.Option(2000, "--orders", help="sample orders fo
     audit = store.verify_audit()
     console.print(f"\n{audit.summary()}")
     store.close()
+    return {"store": str(home / "store.sqlite"), "drafted": [r.id for r in drafted],
+            "ambiguous_request": {"text": AMBIGUOUS, "status": result.status},
+            "impact": impact.summary(), "proposal": proposal.id, "version": version.number,
+            "ruleset": version.ruleset, "bundle": str(bundle_path), "jdm": str(jdm_path),
+            "audit_ok": audit.ok}
 
 
 def register(app: typer.Typer) -> None:
