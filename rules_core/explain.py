@@ -283,21 +283,25 @@ def _entry_text(entry: TraceEntry) -> str:
     return f"  - {entry.rule} did not match: {why}"
 
 
-def _by_whom(who: str) -> str:
-    return f"rule {who.split(':', 1)[1]}" if who.startswith("rule:") else "the default choice"
+def _by_whom(who: str, default: str) -> str:
+    return f"rule {who.split(':', 1)[1]}" if who.startswith("rule:") else default
+
+
+ROUTING_DEFAULT = "default routing (the nearest warehouse that can fill every line)"
+CARRIER_DEFAULT = "default carrier selection (the cheapest eligible service that meets the service level)"
 
 
 def _outcome_lines(d: Decision) -> list[str]:
-    out = [f"Order {d.order_id}: {'HELD' if d.held else 'released'}."]
+    out = [f"Order {d.order_id}: {'HELD' if d.held else 'not held'}."]
     out += [f"Held by rule {h.rule}: {h.reason}" + (f" (queue {h.queue})" if h.queue else "") for h in d.holds]
     out += [f"Line {s.line}: {s.from_} substituted with {s.to} by rule {s.rule}." for s in d.substitutions]
     for s in d.shipments:
         if s.warehouse:
-            out.append(f"Ships from {s.warehouse}, chosen by {_by_whom(s.routed_by)}.")
+            out.append(f"Ships from {s.warehouse}, chosen by {_by_whom(s.routed_by, ROUTING_DEFAULT)}.")
         if s.service:
             cost = f", {s.cost}" if s.cost else ""
             days = f", {s.transit_days} days" if s.transit_days is not None else ""
-            out.append(f"Service {s.service}{cost}{days}, chosen by {_by_whom(s.decided_by)}.")
+            out.append(f"Service {s.service}{cost}{days}, chosen by {_by_whom(s.decided_by, CARRIER_DEFAULT)}.")
     if d.tags:
         out.append("Tags: " + ", ".join(d.tags) + ".")
     if d.signature_required:
@@ -313,7 +317,7 @@ def explain_decision(decision: Decision) -> str:
     """Why an order got its decision, from the decision's trace (decide with trace=True)."""
     lines = _outcome_lines(decision)
     if not decision.trace:
-        lines.append("No rule was considered (or tracing was off).")
+        lines.append("No rule applied to this order's client, or the decision was made without a trace.")
         return "\n".join(lines)
     stage = None
     for entry in decision.trace:

@@ -89,7 +89,8 @@ def test_explain_decision_says_who_decided_and_why():
     assert "Held by rule big-value: fraud review" in text
     assert "big-value matched: order value is over 100 USD? yes (actual 147 USD)" in text
     assert "acme-heavy-far-zones did not match" in text
-    assert "chosen by the default choice" in text
+    assert "chosen by default routing (the nearest warehouse that can fill every line)" in text
+    assert "chosen by default carrier selection" in text
 
 
 # --- round trip ---------------------------------------------------------------------------------
