@@ -16,6 +16,14 @@ sys.path.insert(0, str(Path(__file__).parent))  # store_fakes, also for child pr
 PG_URL = os.environ.get("RULEWRIGHT_TEST_PG_URL")
 
 
+def _no_postgres() -> None:
+    """Skip the PostgreSQL variant, or fail it where the run must have a server (.ci/run)."""
+    message = "RULEWRIGHT_TEST_PG_URL is not set (start a server with tests/store/pg.sh)"
+    if os.environ.get("RULEWRIGHT_REQUIRE_PG") == "1":
+        pytest.fail(message + ", and RULEWRIGHT_REQUIRE_PG=1 requires it")
+    pytest.skip(message)
+
+
 def _pg_database(base_url: str) -> Iterator[str]:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
@@ -41,7 +49,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'store.sqlite'}"
         return
     if not PG_URL:
-        pytest.skip("RULEWRIGHT_TEST_PG_URL is not set (start a server with tests/store/pg.sh)")
+        _no_postgres()
     yield from _pg_database(PG_URL)
 
 
@@ -58,5 +66,5 @@ def store(store_url: str):  # type: ignore[no-untyped-def]
 def pg_url() -> Iterator[str]:
     """A URL of an empty PostgreSQL store database (tests using it are marked ``postgres``)."""
     if not PG_URL:
-        pytest.skip("RULEWRIGHT_TEST_PG_URL is not set (start a server with tests/store/pg.sh)")
+        _no_postgres()
     yield from _pg_database(PG_URL)
