@@ -258,10 +258,16 @@ class SentenceReader:
         return self.c
 
     def check_condition_placement(self, order: str) -> None:
-        """A condition between two actions may belong to the second only ("insure over $500 and
-        require a signature over $1,000"): reading it as shared would be a guess."""
+        """Conditions in one place apply to every action: before them ("for orders over $500,
+        insure and require a signature"), between them ("hold orders to PO boxes and tag them"),
+        or after them ("insure and require a signature on orders over $500"). Conditions in two
+        places may each belong to one action only ("insure over $500 and require a signature
+        over $1,000"): reading them as shared would be a guess."""
         first_a, last_a = order.find("A"), order.rfind("A")
-        if first_a != -1 and "C" in order[first_a:last_a]:
+        if first_a == -1:
+            return
+        places = ["C" in order[:first_a], "C" in order[first_a:last_a], "C" in order[last_a:]]
+        if sum(places) > 1 and order.count("A") > 1:
             raise Refusal("clarify", "Some conditions stand between two actions, so it is not clear which "
                           "action they apply to. Please write one sentence per action, each with its "
                           "own conditions.")
