@@ -53,11 +53,9 @@ from rules_core.shipping import (
     SERVICE_LEVEL_DAYS,
     allowed_quotes,
     Quote,
-    cheapest,
     eligible_quotes,
     fastest,
     ineligible_reason,
-    quote,
 )
 
 ALL_CLIENTS = "*"
