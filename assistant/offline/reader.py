@@ -160,6 +160,7 @@ class SentenceReader:
         self.negate_next_action = False
         self.rate_shop: Node | None = None
         self.pending_or = False
+        self.list_joiners: set[str] = set()  # the words that joined the last entity_list
 
     # --- cursor helpers ----------------------------------------------------------------------
 
@@ -209,11 +210,14 @@ class SentenceReader:
             return out
         out.append(first)
         self.i += 1
+        self.list_joiners = set()
         while True:
             save = self.i
             sep = False
+            words: set[str] = set()
             while self.peek() is not None and (self.at_words(",") or self.at_words("/") or self.at_words("or")
                                                or self.at_words("and") or self.at_words("then")):
+                words.add(self.peek().text)  # type: ignore[union-attr]
                 self.i += 1
                 sep = True
             if self.at_words("either") or self.at_words("the"):
@@ -222,6 +226,7 @@ class SentenceReader:
             if nxt is None:
                 self.i = save
                 return out
+            self.list_joiners |= words
             out.append(nxt)
             self.i += 1
 
@@ -477,7 +482,7 @@ class SentenceReader:
         if self.take_words("not") or self.take_words("non"):
             negate = True
         node = None
-        for reader in (self.cond_comparison, self.cond_zone, self.cond_destination, self.cond_po_box,
+        for reader in (self.cond_line_quantifier, self.cond_comparison, self.cond_zone, self.cond_destination, self.cond_po_box,
                        self.cond_residential, self.cond_postal, self.cond_channel, self.cond_lines,
                        self.cond_hazmat, self.cond_service_level, self.cond_tags, self.cond_weekday,
                        self.cond_hour, self.cond_origin, self.cond_date):
@@ -854,23 +859,99 @@ class SentenceReader:
             if skus:
                 codes = [c for _, c in skus]
                 self.c.words.append(codes[0].lower())
-                inner = {"field": "line.sku", "op": "eq", "value": codes[0]} if len(codes) == 1 else \
-                    {"field": "line.sku", "op": "in", "value": codes}
-                return {"all_lines" if every else "any_line": inner}
+                return self._contents("line.sku", codes, every)
             cats = self.entity_list("category")
             if cats:
                 codes = [c for _, c in cats]
                 self.take_words("items") or self.take_words("products") or self.take_words("item") \
                     or self.take_words("lines") or self.take_words("goods")
                 self.c.words.append(codes[0])
-                inner = {"field": "line.category", "op": "eq", "value": codes[0]} if len(codes) == 1 else \
-                    {"field": "line.category", "op": "in", "value": codes}
-                return {"all_lines" if every else "any_line": inner}
+                return self._contents("line.category", codes, every)
             return None
         if every and (self.take_words("hazmat") or self.take_words("hazardous")):
             self.take_words("items") or self.take_words("products") or self.take_words("goods")
             return {"all_lines": {"field": "line.hazmat", "op": "eq", "value": True}}
         return None
+
+    def _contents(self, field: str, codes: list[str], every: bool) -> Node:
+        """What the lines hold: "containing A or B" is one of them, "containing A and B" both of
+        them, "containing only A and B" nothing else."""
+        joiners = self.list_joiners if len(codes) > 1 else set()
+        if "and" in joiners and "or" in joiners:
+            raise Refusal("clarify", f"'{' '.join(codes)}' are joined by both 'and' and 'or': must the order "
+                          "contain all of them, or any one of them?")
+        if len(codes) == 1:
+            inner: Node = {"field": field, "op": "eq", "value": codes[0]}
+        else:
+            inner = {"field": field, "op": "in", "value": codes}
+        if every:
+            return {"all_lines": inner}
+        if "and" in joiners:
+            return {"all": [{"any_line": {"field": field, "op": "eq", "value": c}} for c in codes]}
+        if "," in joiners and "or" not in joiners:
+            raise Refusal("clarify", f"Must the order contain all of {', '.join(codes)}, or any one of them? "
+                          "Join them with 'and' or with 'or'.")
+        return {"any_line": inner}
+
+    # "every item is", "all (of the) items are", "each line is", "any item is", "an item is"
+    _EVERY_LEADS = [(q, *the, noun) for q, nouns in (("every", ("item", "line", "product", "sku", "unit")),
+                                                      ("each", ("item", "line", "product", "sku", "unit")),
+                                                      ("all", ("items", "lines", "products", "skus", "units")))
+                    for the in ((), ("of", "the"), ("the",)) if q == "all" or not the for noun in nouns]
+    _ANY_LEADS = [(q, noun) for q in ("any", "an", "a", "some", "one") for noun in ("item", "line", "product", "sku")] + \
+        [("at", "least", "one", noun) for noun in ("item", "line", "product", "sku")]
+
+    def cond_line_quantifier(self) -> Node | None:
+        """A condition on the items themselves ("where every item is apparel"): every or any line
+        has a SKU, a category or hazmat; anything else about single items is refused, since
+        reading it as a whole-order fact would be a different rule."""
+        save = self.i
+        self.take_words("where") or self.take_words("in", "which") or self.take_words("whose") \
+            or self.take_words("if") or self.take_words("when")
+        every = None
+        for lead in sorted(self._EVERY_LEADS, key=len, reverse=True):
+            if self.take_words(*lead):
+                every = True
+                break
+        else:
+            for lead in sorted(self._ANY_LEADS, key=len, reverse=True):
+                if self.take_words(*lead):
+                    every = False
+                    break
+        if every is None:
+            self.i = save
+            return None
+        lead_text = " ".join(t.orig or t.text for t in self.toks[save:self.i])
+        self.skip("in", "the", "order", "orders")
+        self.take_words("is") or self.take_words("are") or self.take_words("is", "a") or self.take_words("are", "all")
+        self.skip("a", "an", "from", "in", "of", "the", "category")
+        negate = self.take_words("not") or self.take_words("non")
+        node: Node | None = None
+        t = self.peek()
+        if t is not None and t.kind == "ENTITY":
+            skus = self.entity_list("sku")
+            if skus:
+                node = {"field": "line.sku", "op": "eq", "value": skus[0][1]} if len(skus) == 1 else \
+                    {"field": "line.sku", "op": "in", "value": [c for _, c in skus]}
+            else:
+                cats = self.entity_list("category")
+                if cats:
+                    self.take_words("items") or self.take_words("products") or self.take_words("goods")
+                    node = {"field": "line.category", "op": "eq", "value": cats[0][1]} if len(cats) == 1 else \
+                        {"field": "line.category", "op": "in", "value": [c for _, c in cats]}
+            if node is not None and isinstance(node["value"], list) and "and" in self.list_joiners:
+                raise Refusal("clarify", f"'{lead_text} ... and ...': one item cannot be two things; did you "
+                              "mean 'or'?")
+        elif self.take_words("hazmat") or self.take_words("hazardous") or self.take_words("dangerous", "goods"):
+            node = {"field": "line.hazmat", "op": "eq", "value": True}
+        if node is None:
+            raise Refusal("clarify", f"'{lead_text} ...': a rule can test each item's SKU, category or hazmat "
+                          "flag, and the whole order's weight, value and unit count. Say e.g. 'orders where "
+                          "every item is apparel' or 'orders over 5 lb'.")
+        if negate:
+            node = {"not": node}
+        self.c.words.append("lines")
+        return {"all_lines" if every else "any_line": node}
 
     def cond_hazmat(self) -> Node | None:
         negate = False

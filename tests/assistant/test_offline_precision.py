@@ -1,0 +1,83 @@
+"""Requests the offline parser once drafted as a different rule, and what it does now.
+
+Each ``READ`` case must be drafted (status ok) and behave like the intended rules on the
+boundary orders; each ``REFUSE`` case must come back as a question or an error, never a rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from assistant.offline import parse_request
+from rules_core.catalog import demo_catalog
+from rules_core.equivalence import same_behaviour
+from rules_core.models import Rule
+
+TODAY = date(2026, 11, 4)
+HOLD = [{"action": "hold", "reason": "manual review"}]
+
+
+def _line(field: str, value: Any) -> dict[str, Any]:
+    return {"field": field, "op": "eq", "value": value}
+
+
+# (request, intended rules as JSON)
+READ: list[tuple[str, list[dict[str, Any]]]] = [
+    # line quantifiers: "every item" is every line, not any line and not the whole order
+    ("Tag orders where every item is apparel as soft",
+     [{"when": {"all_lines": _line("line.category", "apparel")}, "then": [{"action": "add_tag", "tag": "soft"}]}]),
+    ("Tag orders where all items are apparel as soft",
+     [{"when": {"all_lines": _line("line.category", "apparel")}, "then": [{"action": "add_tag", "tag": "soft"}]}]),
+    ("Hold orders where all items are hazmat",
+     [{"when": {"all_lines": _line("line.hazmat", True)}, "then": HOLD}]),
+    ("Hold orders where every item is GLOBEX-BATTERY",
+     [{"when": {"all_lines": _line("line.sku", "GLOBEX-BATTERY")}, "then": HOLD}]),
+    ("Hold orders unless every item is apparel",
+     [{"when": {"not": {"all_lines": _line("line.category", "apparel")}}, "then": HOLD}]),
+    # "containing A and B" needs both, "containing A or B" either
+    ("Hold orders containing TV and cable",
+     [{"when": {"all": [{"any_line": _line("line.sku", "GLOBEX-TV-55")},
+                        {"any_line": _line("line.sku", "GLOBEX-CABLE")}]}, "then": HOLD}]),
+    ("Hold orders containing apparel and drinkware",
+     [{"when": {"all": [{"any_line": _line("line.category", "apparel")},
+                        {"any_line": _line("line.category", "drinkware")}]}, "then": HOLD}]),
+    ("Hold orders containing TV or cable",
+     [{"when": {"any_line": {"field": "line.sku", "op": "in", "value": ["GLOBEX-TV-55", "GLOBEX-CABLE"]}},
+       "then": HOLD}]),
+    ("Hold orders containing only apparel and drinkware",
+     [{"when": {"all_lines": {"field": "line.category", "op": "in", "value": ["apparel", "drinkware"]}},
+       "then": HOLD}]),
+]
+
+# (request, why it must not become a rule)
+REFUSE: list[tuple[str, str]] = [
+    ("Hold orders where every item is over 5 lb", "per-item weight is not the order weight"),
+    ("Hold orders where each item weighs over 5 lb", "per-item weight is not the order weight"),
+    ("Hold orders where every item is apparel and drinkware", "one item cannot be both"),
+    ("Hold orders containing TV, cable", "both or either?"),
+    ("Hold orders containing TV and cable or soundbar", "and/or mixed"),
+]
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return demo_catalog()
+
+
+@pytest.mark.parametrize("text,intended", READ, ids=[t for t, _ in READ])
+def test_request_is_read_as_meant(text, intended, catalog):
+    result = parse_request(text, catalog, today=TODAY)
+    assert result.status == "ok", result.question or result.error
+    rules = [Rule.model_validate({"id": f"intended-{i}", **raw}) for i, raw in enumerate(intended)]
+    same, counter = same_behaviour(result.rules, rules, catalog)
+    assert same, f"{result.english}\n{counter}"
+
+
+@pytest.mark.parametrize("text,why", REFUSE, ids=[t for t, _ in REFUSE])
+def test_request_is_refused(text, why, catalog):
+    result = parse_request(text, catalog, today=TODAY)
+    assert result.status in ("clarify", "error"), f"{why}: {result.english}"
+    assert (result.question or result.error or "").strip()
