@@ -130,6 +130,20 @@ def _resolve_from(clause: Clause, previous: Clause | None) -> None:
     raise Refusal("clarify", f"'from {wh}' does not fit this kind of rule; say 'ship from {wh}'.")
 
 
+ORDER_PRONOUNS = frozenset("them they their those these ones".split())
+
+
+def _points_back(sentence: list[Tok], clause: Clause, previous: Clause | None) -> bool:
+    """A later sentence that says "them", "those" or "it" is about the previous sentence's orders
+    ("Hold ACME orders over $500. Tag them as review."), so it keeps their scope and conditions."""
+    if previous is None:
+        return False
+    if any(t.kind == "WORD" and t.text in ORDER_PRONOUNS for t in sentence):
+        return True
+    substitutes = clause.sub_source is not None or any(a["action"] == "substitute" for a in clause.actions)
+    return not substitutes and any(t.is_word("it", "its") for t in sentence)
+
+
 def _merge_previous(clause: Clause, previous: Clause | None) -> None:
     if not clause.refers_back or previous is None:
         return
@@ -319,7 +333,7 @@ def parse_request(text: str, catalog: Catalog, *, client: str | None = None,
     for sentence, refines in split_sentences(tokenize(text, vocab)):
         try:
             clause = SentenceReader(sentence, vocab, catalog, today, previous).read()
-            clause.refers_back = clause.refers_back or refines
+            clause.refers_back = clause.refers_back or refines or _points_back(sentence, clause, previous)
             _resolve_from(clause, previous)
             _merge_previous(clause, previous)
             _check_clause(clause)

@@ -50,6 +50,25 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
     ("Hold orders containing only apparel and drinkware",
      [{"when": {"all_lines": {"field": "line.category", "op": "in", "value": ["apparel", "drinkware"]}},
        "then": HOLD}]),
+    # "them", "it" in a later sentence are the previous sentence's orders (was: every order)
+    ("Hold ACME orders over $500. Tag them as review.",
+     [{"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
+       "then": HOLD},
+      {"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
+       "then": [{"action": "add_tag", "tag": "review"}]}]),
+    ("Ship GLOBEX orders from Newark. Hold them if over $3000.",
+     [{"clients": ["GLOBEX"], "then": [{"action": "ship_from", "warehouse": "EWR"}]},
+      {"clients": ["GLOBEX"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 3000, "currency": "USD"}},
+       "then": HOLD}]),
+    ("ACME orders to Texas ship from Dallas. It should use UPS Ground.",
+     [{"clients": ["ACME"], "when": {"field": "dest.region", "op": "eq", "value": "TX"},
+       "then": [{"action": "ship_from", "warehouse": "DFW"}]},
+      {"clients": ["ACME"], "when": {"field": "dest.region", "op": "eq", "value": "TX"},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Hold GLOBEX orders over $3000. If ACME-MUG-BLUE is out of stock, replace it with ACME-MUG-RED.",
+     [{"clients": ["GLOBEX"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 3000, "currency": "USD"}},
+       "then": HOLD},
+      {"then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
 ]
 
 # (request, why it must not become a rule)
