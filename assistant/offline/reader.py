@@ -440,6 +440,8 @@ class SentenceReader:
                 raise Refusal("clarify", "The conditions mix 'and' and 'or'; which go together? "
                               "Split them into separate sentences or group them.")
             joiner = word
+            if word == "or":
+                self._no_not_or(items[-1])
             items.append(nxt)
         if joiner == "or":
             return [{"any": items}]
@@ -463,10 +465,19 @@ class SentenceReader:
             nxt = self.condition_group()
             if nxt:
                 prev = self.c.conds.pop()
+                self._no_not_or(prev)
                 self.c.conds.append({"any": [prev, *nxt]})
             else:
                 self.i = save
         return True
+
+    @staticmethod
+    def _no_not_or(node: Node) -> None:
+        """"not to Texas or to California" reads as "neither" to most people, but as "(not Texas)
+        or California" to the rule engine: a negated condition before 'or' is asked about."""
+        if "not" in node:
+            raise Refusal("clarify", "'not ... or ...' can mean 'neither ... nor ...' or '(not ...) or ...'. "
+                          "Say 'unless A or B' for neither, or write one sentence per case.")
 
     # --- conditions --------------------------------------------------------------------------
 
@@ -1022,6 +1033,11 @@ class SentenceReader:
             else:
                 tags.append(t.value if t.kind == "STRING" else t.orig)
                 self.i += 1
+            after = self.peek(1)
+            if (self.at_words("or") or self.at_words("and")) and after is not None and after.kind == "ENTITY":
+                raise Refusal("clarify", f"'{tags[-1]} {self.peek().text} {after.orig}': is '{after.orig}' "  # type: ignore[union-attr]
+                              "a tag too, or a catalog name? Quote the tags, e.g. 'tagged \"vip\" or "
+                              f"\"{after.orig.lower()}\"', or repeat the verb, e.g. 'tagged vip or from ...'.")
             if (self.at_words("or") or self.at_words("and") or self.at_words(",")) and self.peek(1) is not None \
                     and self.peek(1).kind in ("WORD", "STRING") and not (self.peek(1).kind == "WORD" and (self.peek(1).text in COND_STOP or self.peek(1).text in FILLERS)):  # type: ignore[union-attr]
                 word = self.peek().text  # type: ignore[union-attr]

@@ -65,6 +65,10 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
        "then": [{"action": "ship_from", "warehouse": "DFW"}]},
       {"clients": ["ACME"], "when": {"field": "dest.region", "op": "eq", "value": "TX"},
        "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Hold orders not from amazon or walmart",
+     [{"when": {"not": {"field": "channel", "op": "in", "value": ["amazon", "walmart"]}}, "then": HOLD}]),
+    ("Hold orders unless tagged vip or gold",
+     [{"when": {"not": {"field": "order.tags", "op": "contains_any", "value": ["vip", "gold"]}}, "then": HOLD}]),
     ("Hold GLOBEX orders over $3000. If ACME-MUG-BLUE is out of stock, replace it with ACME-MUG-RED.",
      [{"clients": ["GLOBEX"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 3000, "currency": "USD"}},
        "then": HOLD},
@@ -78,6 +82,13 @@ REFUSE: list[tuple[str, str]] = [
     ("Hold orders where every item is apparel and drinkware", "one item cannot be both"),
     ("Hold orders containing TV, cable", "both or either?"),
     ("Hold orders containing TV and cable or soundbar", "and/or mixed"),
+    # "not A or B": neither, or (not A) or B? It drafted the second.
+    ("Hold orders not to Texas or to California", "'not ... or' was (not TX) or CA"),
+    ("Hold orders not from amazon or tagged vip", "'not ... or' was (not amazon) or vip"),
+    ("Hold orders not over $500 or to Texas", "'not ... or' was (not > $500) or TX"),
+    # a catalog name after a tag list: it drafted 'wholesale' as the b2b channel
+    ("Hold orders over $500 that are not tagged vip or wholesale", "was (not vip) or channel b2b"),
+    ("Hold orders unless tagged vip or wholesale", "'wholesale' tag or b2b channel?"),
 ]
 
 
