@@ -53,7 +53,7 @@ _TOKEN = re.compile(rf"""
 
 @dataclass
 class Tok:
-    kind: str  # WORD ENTITY CAPS NUM MONEY QTY DATE TIME STRING PUNCT DASH OTHER
+    kind: str  # WORD ENTITY CAPS NUM MONEY QTY DATE TIME STRING PUNCT DASH AMBIGUOUS OTHER
     text: str  # lower-case text for words; original otherwise
     value: Any = None
     cands: list[Candidate] = field(default_factory=list)
@@ -106,12 +106,19 @@ def _expand(text: str) -> str:
     return text
 
 
+_DOT_THOUSANDS = re.compile(r"(?<![\d,.])[1-9]\d{0,2}\.\d{3}(?![\d])")
+
+
 def raw_tokens(text: str) -> list[Tok]:
     out: list[Tok] = []
     for m in _TOKEN.finditer(_expand(text)):
         kind = m.lastgroup
         s = m.group(0)
         if m.group("space"):
+            continue
+        if (m.group("money") or m.group("qty") or m.group("num")) and _DOT_THOUSANDS.search(s):
+            # "$5.000" is 5,000 in much of the world and 5 in the US: never pick one
+            out.append(Tok("AMBIGUOUS", s, orig=s))
             continue
         if m.group("string") is not None:
             out.append(Tok("STRING", s[1:-1], s[1:-1], orig=s))

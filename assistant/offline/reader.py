@@ -347,7 +347,8 @@ class SentenceReader:
         return False
 
     def unknown(self, t: Tok) -> None:
-        name = self.unknown_name()
+        t = next((a for a in self.toks if a.kind == "AMBIGUOUS"), t)
+        name = self.unknown_name() if t.kind != "AMBIGUOUS" else None
         if name is not None:
             t = name
         word = t.orig or t.text
@@ -361,6 +362,9 @@ class SentenceReader:
             sugg = _suggest(word, self.vocab)
             hint = f" Did you mean {', '.join(sugg)}?" if sugg else ""
             raise Refusal("error", f"unknown name '{word}': it is not in the catalog.{hint}", sugg)
+        if t.kind == "AMBIGUOUS":
+            raise Refusal("clarify", f"In '{word}', is the dot a decimal point or a thousands separator? "
+                          "Write e.g. '5,000' or '5.00'.")
         if t.kind == "NUM":
             raise Refusal("clarify", f"'{word}' has no unit: is it a weight (lb, kg), an amount ($, USD, CAD), "
                           "or a number of units?")

@@ -50,6 +50,12 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
     ("Hold orders containing only apparel and drinkware",
      [{"when": {"all_lines": {"field": "line.category", "op": "in", "value": ["apparel", "drinkware"]}},
        "then": HOLD}]),
+    ("Hold orders over $5.00",
+     [{"when": {"field": "order.value", "op": "gt", "value": {"amount": 5, "currency": "USD"}}, "then": HOLD}]),
+    ("Hold orders over 0.125 lb",
+     [{"when": {"field": "order.weight", "op": "gt", "value": {"value": 0.125, "unit": "lb"}}, "then": HOLD}]),
+    ("Hold orders over $5,000.00",
+     [{"when": {"field": "order.value", "op": "gt", "value": {"amount": 5000, "currency": "USD"}}, "then": HOLD}]),
     # "them", "it" in a later sentence are the previous sentence's orders (was: every order)
     ("Hold ACME orders over $500. Tag them as review.",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
@@ -89,6 +95,10 @@ REFUSE: list[tuple[str, str]] = [
     # a catalog name after a tag list: it drafted 'wholesale' as the b2b channel
     ("Hold orders over $500 that are not tagged vip or wholesale", "was (not vip) or channel b2b"),
     ("Hold orders unless tagged vip or wholesale", "'wholesale' tag or b2b channel?"),
+    # a dot before three digits is a thousands separator in much of the world (it drafted $5)
+    ("Hold orders over $5.000", "5 or 5,000?"),
+    ("Hold orders over 1.500 kg", "1.5 or 1,500 kg?"),
+    ("Hold orders over 5.000,00 EUR", "European number format"),
 ]
 
 
