@@ -161,6 +161,7 @@ class SentenceReader:
         self.rate_shop: Node | None = None
         self.pending_or = False
         self.list_joiners: set[str] = set()  # the words that joined the last entity_list
+        self.route_word = ""  # the routing verb waiting for its warehouse
 
     # --- cursor helpers ----------------------------------------------------------------------
 
@@ -342,6 +343,7 @@ class SentenceReader:
         if self.peek() is not None and self.peek().is_word("ship", "send", "fulfil", "fulfill", "route", "ships",  # type: ignore[union-attr]
                                                            "fulfilled", "routed", "sent"):
             self.c.route_verb = True
+            self.route_word = self.peek().text  # type: ignore[union-attr]
             self.i += 1
             return True
         return False
@@ -745,10 +747,26 @@ class SentenceReader:
                 or self.take_words("sent", "to") or self.take_words("to") or self.take_words("in") or self.take_words("into")
                 or self.take_words("for"))
         self.skip("the")
+        if lead and (self.take_words("destination", "city") or self.take_words("city")):
+            # the city named in quotes, as the clarifying questions suggest
+            t = self.peek()
+            if t is None or t.kind != "STRING" or not t.value.strip():
+                raise Refusal("clarify", "Which city? Put its name in quotes, e.g. 'to the destination city "
+                              "\"Los Angeles\"'.")
+            self.i += 1
+            self.c.words.append("city")
+            return {"field": "dest.city", "op": "eq", "value": t.value.strip()}
         t = self.peek()
         if t is None or t.kind != "ENTITY":
             return None
         kinds = {k for k, _ in t.cands}
+        if lead and "warehouse" in kinds and kinds & {"region", "country"}:
+            # "to LA": Louisiana, or Los Angeles where the LAX warehouse is?
+            place = next(c for c in t.cands if c[0] in ("region", "country"))
+            wh = next(c for c in t.cands if c[0] == "warehouse")
+            raise Refusal("clarify", f"'{t.orig}' could mean {self.vocab.display.get(place, place[1])} ({place[0]} "
+                          f"{place[1]}) or the city of the {wh[1]} warehouse. Name the {place[0]} in full, or say "
+                          "'to the destination city \"...\"'.")
         if not kinds & {"region", "country"}:
             if lead and "warehouse" in kinds and self.toks[self.i - 1].text == "to" and not self.c.route_verb:
                 raise Refusal("clarify", f"'{t.orig}' is a warehouse. Do you mean ship from it, or orders going "
@@ -1274,6 +1292,12 @@ class SentenceReader:
         if wh is None:
             self.i = save
             return False
+        if to and self.route_word not in ("route", "routed"):
+            # "ship orders to Toronto" names where they go, not the warehouse that ships them
+            t = self.peek()
+            raise Refusal("clarify", f"'{self.route_word} ... to {t.orig}': should these orders ship from "  # type: ignore[union-attr]
+                          f"the {wh[1]} warehouse (say 'ship from {wh[1]}'), or are they going to that city "
+                          "(say 'to the destination city \"...\"')?")
         more = self.entity_list("warehouse")
         self.take_words("warehouse") or self.take_words("dc") or self.take_words("warehouses")
         if self.c.neg_pending:

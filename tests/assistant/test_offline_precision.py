@@ -56,6 +56,12 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
      [{"when": {"field": "order.weight", "op": "gt", "value": {"value": 0.125, "unit": "lb"}}, "then": HOLD}]),
     ("Hold orders over $5,000.00",
      [{"when": {"field": "order.value", "op": "gt", "value": {"amount": 5000, "currency": "USD"}}, "then": HOLD}]),
+    ("Route Amazon orders to Newark",
+     [{"when": {"field": "channel", "op": "eq", "value": "amazon"}, "then": [{"action": "ship_from", "warehouse": "EWR"}]}]),
+    ("Hold orders to the destination city \"Toronto\"",
+     [{"when": {"field": "dest.city", "op": "eq", "value": "Toronto"}, "then": HOLD}]),
+    ("Hold orders to Louisiana",
+     [{"when": {"field": "dest.region", "op": "eq", "value": "LA"}, "then": HOLD}]),
     # "them", "it" in a later sentence are the previous sentence's orders (was: every order)
     ("Hold ACME orders over $500. Tag them as review.",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
@@ -99,6 +105,12 @@ REFUSE: list[tuple[str, str]] = [
     ("Hold orders over $5.000", "5 or 5,000?"),
     ("Hold orders over 1.500 kg", "1.5 or 1,500 kg?"),
     ("Hold orders over 5.000,00 EUR", "European number format"),
+    # a warehouse city after "to" (it drafted ship_from TOR, and Louisiana for LA)
+    ("Ship orders to Toronto with Purolator Ground", "destination Toronto, or ship from TOR?"),
+    ("Send GLOBEX orders to Toronto", "destination Toronto, or ship from TOR?"),
+    ("Hold orders to LA", "Louisiana or Los Angeles?"),
+    ("Ship orders to LA from LAX", "Louisiana or Los Angeles?"),
+    ("Hold orders to the destination city", "which city?"),
 ]
 
 
