@@ -123,6 +123,11 @@ FIELD_WORDS = {"value": "order.value", "worth": "order.value", "valued": "order.
                "total": "order.value", "subtotal": "order.value", "priced": "order.value",
                "weight": "order.weight", "weighs": "order.weight", "weighing": "order.weight",
                "weigh": "order.weight"}
+SHIPMENT_WEIGHTS = {("shipment", "weight"): "shipment.weight", ("package", "weight"): "shipment.weight",
+                    ("parcel", "weight"): "shipment.weight", ("actual", "weight"): "shipment.weight",
+                    ("dim", "weight"): "shipment.dim_weight", ("dimensional", "weight"): "shipment.dim_weight",
+                    ("billable", "weight"): "shipment.billable_weight",
+                    ("billed", "weight"): "shipment.billable_weight"}
 SERVICE_LEVELS = {"standard": "standard", "expedited": "expedited", "overnight": "overnight",
                   "next-day": "overnight"}
 DEFAULT_HOLD_REASON = "manual review"
@@ -569,6 +574,12 @@ class SentenceReader:
             or self.take_words("that", "has") or self.take_words("that", "are") or self.take_words("that", "is")
         self.skip("a", "an", "the")
         t = self.peek()
+        shipment_field = next((f for words, f in SHIPMENT_WEIGHTS.items() if self.take_words(*words)), None)
+        if shipment_field is not None:
+            # "shipment weight", "dim weight": the shipment's, not the order's (was: order.weight)
+            self.take_words("at")
+            self.skip("is", "are", "of")
+            return self._compare(shipment_field, None)
         if t is not None and t.kind == "WORD" and t.text in FIELD_WORDS:
             field = FIELD_WORDS[t.text]
             self.i += 1

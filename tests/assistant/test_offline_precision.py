@@ -62,6 +62,16 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
      [{"when": {"field": "dest.city", "op": "eq", "value": "Toronto"}, "then": HOLD}]),
     ("Hold orders to Louisiana",
      [{"when": {"field": "dest.region", "op": "eq", "value": "LA"}, "then": HOLD}]),
+    # the shipment's weights are their own fields (it read "shipment weight" as the order weight)
+    ("Use UPS Ground when the shipment weight is over 20 lb",
+     [{"when": {"field": "shipment.weight", "op": "gt", "value": {"value": 20, "unit": "lb"}},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Use UPS Ground when the dim weight is over 20 lb",
+     [{"when": {"field": "shipment.dim_weight", "op": "gt", "value": {"value": 20, "unit": "lb"}},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Use UPS Ground for billable weight under 5 lb",
+     [{"when": {"field": "shipment.billable_weight", "op": "lt", "value": {"value": 5, "unit": "lb"}},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
     # "them", "it" in a later sentence are the previous sentence's orders (was: every order)
     ("Hold ACME orders over $500. Tag them as review.",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
@@ -111,6 +121,7 @@ REFUSE: list[tuple[str, str]] = [
     ("Hold orders to LA", "Louisiana or Los Angeles?"),
     ("Ship orders to LA from LAX", "Louisiana or Los Angeles?"),
     ("Hold orders to the destination city", "which city?"),
+    ("Hold orders with a shipment weight over 20 lb", "not known at the hold stage"),
 ]
 
 
