@@ -123,6 +123,11 @@ FIELD_WORDS = {"value": "order.value", "worth": "order.value", "valued": "order.
                "total": "order.value", "subtotal": "order.value", "priced": "order.value",
                "weight": "order.weight", "weighs": "order.weight", "weighing": "order.weight",
                "weigh": "order.weight"}
+# Verbs after which a service may describe the orders ("orders shipped via UPS Ground") rather
+# than tell them what to use.
+DESCRIBING_VERBS = frozenset({("with",), ("via",), ("by",), ("on",), ("using",), ("uses",), ("ships",),
+                              ("ships", "via"), ("ships", "with"), ("shipped",), ("shipped", "via"),
+                              ("shipped", "with"), ("goes",), ("go",)})
 SHIPMENT_WEIGHTS = {("shipment", "weight"): "shipment.weight", ("package", "weight"): "shipment.weight",
                     ("parcel", "weight"): "shipment.weight", ("actual", "weight"): "shipment.weight",
                     ("dim", "weight"): "shipment.dim_weight", ("dimensional", "weight"): "shipment.dim_weight",
@@ -167,6 +172,7 @@ class SentenceReader:
         self.pending_or = False
         self.list_joiners: set[str] = set()  # the words that joined the last entity_list
         self.route_word = ""  # the routing verb waiting for its warehouse
+        self.described_service: str | None = None  # "shipped via UPS Ground": an action, or the orders?
 
     # --- cursor helpers ----------------------------------------------------------------------
 
@@ -263,6 +269,13 @@ class SentenceReader:
             if unknown is not None:
                 self.unknown(unknown)
             raise
+        others = [a for a in self.c.actions if a["action"] not in ("use_service", "ship_from", "prefer_warehouses",
+                                                                   "exclude_warehouses")]
+        if self.described_service is not None and (others or self.c.pending_tag):
+            raise Refusal("clarify", f"'{self.described_service}': should these orders use that service (a second "
+                          "rule), or does it describe the orders this rule is for? A rule cannot test which service "
+                          "an order ships with. Write the service choice as its own sentence, e.g. 'Use UPS Ground "
+                          "for orders over 5 lb.'")
         if self.c.neg_pending:
             raise Refusal("clarify", "Never ... what? Name the warehouse ('from LAX'), service or carrier "
                           "('with DHL') to exclude.")
@@ -1658,6 +1671,8 @@ class SentenceReader:
             t = self.peek()
             if not (t is not None and t.kind == "ENTITY" and self.previous is None and False):
                 return False
+        before = self.toks[save - 1] if save > 0 else None
+        describes = verb in DESCRIBING_VERBS or (before is not None and before.is_word("that", "which"))
         self.skip("the", "a", "an", "them", "it", "out", "via", "with")
         t = self.peek()
         if t is None or t.kind != "ENTITY":
@@ -1683,6 +1698,8 @@ class SentenceReader:
                 if more is not None and more.kind == "ENTITY" and {k for k, _ in more.cands} & {"service", "carrier"}:
                     raise Refusal("clarify", "Several services: should the cheapest or the fastest of them be used? "
                                   "Say e.g. 'rate shop UPS Ground and FedEx Ground for the cheapest'.")
+            if describes:
+                self.described_service = f"{' '.join(t.orig for t in self.toks[save:self.i])}"
             self.c.actions.append({"action": "use_service", "service": svc[1]})
             self.c.words.append(svc[1].lower().replace("_", "-"))
             return True

@@ -72,6 +72,13 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
     ("Use UPS Ground for billable weight under 5 lb",
      [{"when": {"field": "shipment.billable_weight", "op": "lt", "value": {"value": 5, "unit": "lb"}},
        "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Hold orders over $500 and ship with UPS Ground",
+     [{"when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}}, "then": HOLD},
+      {"when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Ship from Dallas with UPS Ground",
+     [{"then": [{"action": "ship_from", "warehouse": "DFW"}]},
+      {"then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
     # "them", "it" in a later sentence are the previous sentence's orders (was: every order)
     ("Hold ACME orders over $500. Tag them as review.",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
@@ -122,6 +129,13 @@ REFUSE: list[tuple[str, str]] = [
     ("Ship orders to LA from LAX", "Louisiana or Los Angeles?"),
     ("Hold orders to the destination city", "which city?"),
     ("Hold orders with a shipment weight over 20 lb", "not known at the hold stage"),
+    # a service that describes the orders became a second action for every order
+    ("Require a signature for orders shipped via UPS Ground", "was: signature for all + use UPS Ground"),
+    ("Insure orders that use UPS Next Day Air", "was: insure all + use UPS Next Day Air"),
+    ("Tag orders using USPS Priority as mail", "was: tag all + use USPS Priority"),
+    ("Exclude FedEx for orders shipped via UPS Ground", "was: exclude FedEx + use UPS Ground"),
+    ("Orders shipped via UPS Ground need a signature", "was: use UPS Ground + signature for all"),
+    ("Hold orders over $500 with UPS Ground", "hold, and use UPS Ground, or hold those with it?"),
 ]
 
 
