@@ -60,10 +60,19 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically. Only a regular file (or nothing) is ever replaced:
+    a folder, a device such as /dev/null or a pipe at ``path`` is refused, not renamed over."""
+    if not path.name or path.is_dir():
+        raise InputError(f"{path}: is a folder; give the path of a file to write")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path}: is not a regular file (a device, pipe or socket); give the path of a file to write")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in folder {folder} ({exc.strerror or exc.__class__.__name__})") from None
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; an export is meant to be read by others
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -71,11 +80,13 @@ def write_text_atomic(path: Path, text: str) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
-    except BaseException:  # including KeyboardInterrupt: never leave the temporary file behind
+    except BaseException as exc:  # including KeyboardInterrupt: never leave the temporary file behind
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # disk full, quota, the target replaced by a folder meanwhile
+            raise InputError(f"{path}: cannot write ({exc.strerror or exc or exc.__class__.__name__})") from None
         raise
     _fsync_folder(folder)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from store_fakes import tag_rule
 
-from rules_core.errors import NotFound
+from rules_core.errors import InputError, NotFound
 from rules_core.export import bundle as bundle_mod
 from rules_core.models import Rule, ruleset_hash
 
@@ -63,7 +63,8 @@ def test_an_interrupted_export_keeps_the_old_file_and_leaves_no_partial_one(tmp_
         raise error
 
     monkeypatch.setattr(bundle_mod.os, "fsync", fsync_then_fail)
-    with pytest.raises(type(error)):
+    # an OSError becomes a one-line InputError naming the file; an interrupt stays what it is
+    with pytest.raises(InputError if isinstance(error, OSError) else type(error)):
         bundle_mod.write_json_atomic(target, {"rules": ["x" * 100_000]})
     assert target.read_text() == "old bundle"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ruleset.json"]
@@ -102,3 +103,36 @@ def test_export_into_a_missing_folder_is_a_one_line_error(tmp_path):
 
     with pytest.raises(InputError, match="does not exist"):
         bundle_mod.write_json_atomic(tmp_path / "nope" / "x.json", {})
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda p: p.mkdir(), "is a folder"),
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+])
+def test_export_over_a_folder_or_a_device_is_refused_and_leaves_it_alone(tmp_path, make, expected):
+    target = tmp_path / "target"
+    make(target)
+    kind = target.stat().st_mode
+    with pytest.raises(InputError, match=expected):
+        bundle_mod.write_json_atomic(target, {"rules": []})
+    assert target.stat().st_mode == kind  # not renamed over: /dev/null stays a device
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+
+
+def test_export_to_an_empty_path_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="is a folder"):
+        bundle_mod.write_json_atomic(Path(""), {"rules": []})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_export_into_a_read_only_folder_is_a_one_line_error(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(InputError, match="cannot write in folder"):
+            bundle_mod.write_json_atomic(folder / "x.json", {})
+    finally:
+        folder.chmod(0o755)

@@ -37,3 +37,41 @@ def test_help_and_no_arguments_still_print_the_help():
     assert runner.invoke(app, ["--help"]).exit_code == 0
     res = runner.invoke(app, [])
     assert res.exit_code == 2 and "Commands" in res.stdout and not res.stderr.strip()
+
+
+# --- the store is left exactly as it was ---------------------------------------------------
+
+RULES = [{"id": "heavy", "clients": ["ACME"], "when": {"field": "order.weight", "op": "gt", "value": {"value": 2, "unit": "lb"}},
+          "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]
+
+
+def store_state() -> list[str]:
+    return [runner.invoke(app, args).stdout for args in
+            (["history", "--json"], ["review", "list", "--json"], ["audit", "verify", "--json"],
+             ["audit", "log", "--limit", "1000", "--json"])]
+
+
+@pytest.fixture
+def approved(tmp_path):
+    import json
+
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps(RULES))
+    assert runner.invoke(app, ["propose", str(rules), "--as", "alice"]).exit_code == 0
+    assert runner.invoke(app, ["approve", "1", "--as", "bob"]).exit_code == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", ["bundle", "jdm"])
+def test_export_over_a_folder_or_a_fifo_is_one_line_and_changes_nothing(approved, fmt):
+    import os
+
+    folder, fifo = approved / "out", approved / "fifo"
+    folder.mkdir()
+    os.mkfifo(fifo)
+    before = store_state()
+    for target, expected in ((folder, "is a folder"), (fifo, "is not a regular file"), ("", "is a folder")):
+        line = one_line_failure(runner.invoke(app, ["export", "--format", fmt, "--out", str(target)]))
+        assert expected in line
+    assert folder.is_dir() and not os.path.isfile(fifo) and list(folder.iterdir()) == []
+    assert store_state() == before
