@@ -121,10 +121,20 @@ def _rules_text(rules: Iterable[Rule]) -> str:
     return canonical_json([rule_json(r) for r in sorted(rules, key=lambda r: r.id)])
 
 
+_MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true, but ``int("²")`` fails."""
+    return text.isascii() and text.isdigit()
+
+
 def _proposal_id(ref: int | str) -> int:
     text = str(ref).strip().lstrip("#").removeprefix("P").removeprefix("p")
-    if not text.isdigit():
+    if not _is_number(text):
         raise NotFound(f"no proposal {ref!r}: proposal ids are numbers (see `rulewright review list`)")
+    if int(text) > _MAX_ID:
+        raise NotFound(f"no proposal {text} (see `rulewright review list`)")
     return int(text)
 
 
@@ -242,8 +252,8 @@ class Store:
         """A version by number (``3``, ``v3``) or by its hash or a prefix of it (the newest such)."""
         text = str(ref).strip()
         number = text.removeprefix("v").removeprefix("V")
-        if number.isdigit():
-            if s.get(VersionRow, int(number)) is None:
+        if _is_number(number):
+            if int(number) > _MAX_ID or s.get(VersionRow, int(number)) is None:
                 raise NotFound(f"no version {number} (see `rulewright history`)")
             return int(number)
         prefix = text if text.startswith("sha256:") else "sha256:" + text

@@ -75,3 +75,22 @@ def test_export_over_a_folder_or_a_fifo_is_one_line_and_changes_nothing(approved
         assert expected in line
     assert folder.is_dir() and not os.path.isfile(fifo) and list(folder.iterdir()) == []
     assert store_state() == before
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["approve", HUGE, "--as", "bob"], f"no proposal {HUGE}"),
+    (["review", "show", HUGE], f"no proposal {HUGE}"),
+    (["reject", HUGE, "--reason", "x", "--as", "bob"], f"no proposal {HUGE}"),
+    (["rebase", HUGE, "--as", "alice"], f"no proposal {HUGE}"),
+    (["submit", HUGE, "--as", "alice"], f"no proposal {HUGE}"),
+    (["approve", "²", "--as", "bob"], "proposal ids are numbers"),
+    (["rollback", HUGE, "--as", "alice"], f"no version {HUGE}"),
+    (["rollback", "v²", "--as", "alice"], "no version"),
+])
+def test_huge_or_unicode_digit_ids_are_not_found_not_an_overflow(approved, args, expected):
+    before = store_state()
+    assert expected in one_line_failure(runner.invoke(app, args))
+    assert store_state() == before
