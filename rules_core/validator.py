@@ -41,6 +41,8 @@ Checks run in layers; each finding code belongs to one:
 | `mixed_stages`             | error    | 6     | actions of more than one stage in one rule                 |
 | `several_decisive_actions` | error    | 6     | more than one decisive action in one rule                  |
 | `substitute_self`          | error    | 6     | a substitute list that contains the SKU it replaces        |
+| `empty_selection`          | error    | 6     | `services`/`carriers` given as an empty list, or an        |
+|                            |          |       | `exclude_services` that names nothing                      |
 | `impossible_condition`     | error    | 7     | checks joined by `all` that no order can meet together     |
 | `matches_everything`       | warning  | 7     | no `when`, or one that every order in scope meets          |
 | `optional_fact`            | warning  | 7     | the rule tests a fact that may be missing on an order      |
@@ -114,7 +116,7 @@ CODES: dict[str, Severity] = {
     "out_of_range": "error", "unknown_enum_value": "error", "bad_date": "error",
     "operator_not_allowed": "error", "field_not_known_at_stage": "error",
     "line_field_outside_line": "error", "mixed_stages": "error",
-    "several_decisive_actions": "error", "substitute_self": "error",
+    "several_decisive_actions": "error", "substitute_self": "error", "empty_selection": "error",
     "impossible_condition": "error", "matches_everything": "warning",
     "optional_fact": "warning", "currency_mismatch": "warning", "empty_window": "error",
     "action_impossible": "error", "warehouse_lacks_stock": "warning", "duplicate_id": "error",
@@ -1238,6 +1240,22 @@ def _action_references(name: str, action: dict[str, Any], where: str, ctx: RuleC
             ctx.extend(refs.finding(ref, v, f"{where}/{key}/{i}") for i, v in enumerate(values))
     if name == "substitute":
         _check_substitute(action, where, ctx)
+    if name in ("rate_shop", "exclude_services"):
+        _check_selection(name, action, where, ctx)
+
+
+def _check_selection(name: str, action: dict[str, Any], where: str, ctx: RuleContext) -> None:
+    """An empty list reads as "none" to a person but acts as "not given" (every service for a
+    rate shop); an exclusion naming nothing does nothing. Both are mistakes worth stopping."""
+    for key in ("services", "carriers"):
+        if action.get(key) == []:
+            hint = ("omit it to rate shop across every eligible service" if name == "rate_shop"
+                    else "name the services or carriers to exclude")
+            ctx.add("empty_selection", f"`{key}` is an empty list", f"{where}/{key}", hint)
+    if name == "exclude_services" and not action.get("services") and not action.get("carriers") \
+            and "services" not in action and "carriers" not in action:
+        ctx.add("empty_selection", "`exclude_services` names no services and no carriers, so it excludes nothing",
+                where, "add `services` or `carriers`")
 
 
 def _check_substitute(action: dict[str, Any], where: str, ctx: RuleContext) -> None:
