@@ -14,6 +14,7 @@ rule (no one approves their own proposal) holds either way.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,13 +45,28 @@ class Roles:
             raise PermissionDenied(f"{user} may not {doing}: that needs the {role} role (roles from {self.source})")
 
 
+MAX_USER_LENGTH = 100
+
+
+def valid_user(name: str) -> str:
+    """``name`` when it can stand in the audit log as a user; StoreError otherwise. Leading or
+    trailing spaces and control characters are refused: "bob " is not bob, and must not look like him."""
+    if (not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > MAX_USER_LENGTH
+            or not name.isprintable()):
+        raise StoreError(f"{name!r} is not a valid user name (give --as USER or RULEWRIGHT_USER: printable, "
+                         f"no leading or trailing spaces, at most {MAX_USER_LENGTH} characters)")
+    return name
+
+
 def load_roles(home: Path) -> Roles:
     path = home / "users.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):  # a symlink to nothing is a broken config, not "no config": fail closed
         return Roles()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except FileNotFoundError:
+        raise StoreError(f"{path}: cannot read users (it links to {os.path.realpath(path)}, which does not exist)") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise StoreError(f"{path}: cannot read users ({exc.__class__.__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("users", {}), dict):
         raise StoreError(f"{path}: expected `users:` mapping each user to a list of roles")

@@ -167,6 +167,24 @@ def test_broken_users_file_is_a_one_line_error(tmp_path, text):
         load_roles(tmp_path)
 
 
+def test_users_file_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    from rules_core.store.roles import load_roles
+
+    (tmp_path / "users.yaml").write_bytes(b"\xff\xfeusers:\n")
+    with pytest.raises(StoreError, match="users.yaml: cannot read users"):
+        load_roles(tmp_path)
+
+
+def test_users_file_linking_to_nothing_fails_closed_not_open(tmp_path):
+    """A users.yaml symlink whose target is gone (an unmounted config) must not fall back to the
+    built-in default where every user is an author and a reviewer."""
+    from rules_core.store.roles import load_roles
+
+    (tmp_path / "users.yaml").symlink_to(tmp_path / "config" / "users.yaml")
+    with pytest.raises(StoreError, match="does not exist"):
+        load_roles(tmp_path)
+
+
 def test_rollback_is_a_proposal_restoring_an_earlier_version(store):
     first = approved(store, [tag_rule("a"), tag_rule("b")])
     approved(store, [tag_rule("a", tag="x"), tag_rule("c")], removes=["b"])
