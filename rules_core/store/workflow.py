@@ -37,7 +37,7 @@ from rules_core.settings import CoreSettings
 from rules_core.store import audit, db
 from rules_core.store.checks import Checker, DryRun
 from rules_core.store.diff import RuleDiff, merge, rule_diff
-from rules_core.store.roles import Roles, load_roles
+from rules_core.store.roles import Roles, load_roles, valid_user
 from rules_core.store.schema import (ActiveRow, ProposalRow, ReviewRow, RuleSetRow, VersionRow,
                                      utcnow)
 
@@ -341,6 +341,7 @@ class Store:
                 full: bool = False, removes: Iterable[str] = (), submit: bool = True) -> Proposal:
         """A proposal against the active version: ``rules`` are added or replace rules with the same
         id (with ``full``, they are the complete new set and missing ids are removed)."""
+        valid_user(author)
         self.roles.require(author, "author", "propose rule changes")
         with self._read() as s:
             base = self._active_id(s)
@@ -363,6 +364,7 @@ class Store:
         return self.get_proposal(row.id)  # type: ignore[arg-type]
 
     def submit(self, ref: int | str, user: str) -> Proposal:
+        valid_user(user)
         with self._read() as s:
             row = self._proposal_row(s, ref)
         if user != row.author:
@@ -372,6 +374,7 @@ class Store:
 
     def reject(self, ref: int | str, reviewer: str, reason: str) -> Proposal:
         """Close a proposal without applying it (a reviewer's decision, or its author withdrawing it)."""
+        valid_user(reviewer)
         if not reason.strip():
             raise StoreError("a rejection needs a reason (--reason TEXT)")
         with self._read() as s:
@@ -397,6 +400,7 @@ class Store:
 
     def rebase(self, ref: int | str, user: str) -> Proposal:
         """Move an open proposal onto the active version and re-run validation and the dry run."""
+        valid_user(user)
         with self._read() as s:
             row = self._proposal_row(s, ref)
             base = self._active_id(s)
@@ -424,6 +428,7 @@ class Store:
 
     def approve(self, ref: int | str, reviewer: str, comment: str = "") -> Version:
         """Apply a submitted proposal as the new active version (see the module docstring)."""
+        valid_user(reviewer)
         with self._read() as s:
             row = self._proposal_row(s, ref)
             active = self._active_id(s)
@@ -508,6 +513,7 @@ class Store:
 
     def rollback(self, ref: int | str, user: str, note: str | None = None) -> Proposal:
         """A proposal that restores an earlier version (it is reviewed and approved like any other)."""
+        valid_user(user)
         target = self.get_version(ref)
         if target.active:
             raise StoreError(f"version {target.number} is already the active version")

@@ -94,3 +94,18 @@ def test_huge_or_unicode_digit_ids_are_not_found_not_an_overflow(approved, args,
     before = store_state()
     assert expected in one_line_failure(runner.invoke(app, args))
     assert store_state() == before
+
+
+@pytest.mark.parametrize("user", ["  ", "bob ", " bob", "a\nb", "x" * 101, "bob\u200e"])
+@pytest.mark.parametrize("command", [["approve", "2"], ["reject", "2", "--reason", "no"], ["rebase", "2"],
+                                     ["submit", "2"], ["rollback", "1"], ["propose", "RULES"]])
+def test_acting_user_with_spaces_or_control_characters_is_refused(approved, user, command):
+    import json
+
+    (approved / "more.json").write_text(json.dumps([{**RULES[0], "id": "heavy-2"}]))
+    assert runner.invoke(app, ["propose", str(approved / "more.json"), "--as", "alice"]).exit_code == 0
+    before = store_state()
+    args = [str(approved / "more.json") if a == "RULES" else a for a in command]
+    line = one_line_failure(runner.invoke(app, [*args, "--as", user]))
+    assert "is not a valid user name" in line
+    assert store_state() == before
