@@ -1114,6 +1114,11 @@ class SentenceReader:
                 break
             days.append(WEEKDAY_WORDS.get(t.text, WEEKDAY_WORDS.get(t.text.rstrip("s"), "")))
             self.i += 1
+            last = self.weekday_range_end(t)
+            if last is not None:  # "Mon-Fri", "Monday through Friday": every day from one to the other
+                start = WEEKDAYS.index(days.pop())
+                span = (WEEKDAYS.index(last) - start) % 7
+                days += [WEEKDAYS[(start + k) % 7] for k in range(span + 1)]
             if (self.at_words("or") or self.at_words("and") or self.at_words(",")) and self.peek(1) is not None \
                     and self.peek(1).kind == "WORD" and (self.peek(1).text in WEEKDAY_WORDS or self.peek(1).text.rstrip("s") in WEEKDAY_WORDS):  # type: ignore[union-attr]
                 self.i += 1
@@ -1124,6 +1129,25 @@ class SentenceReader:
         self.c.words.append(days[0])
         return {"field": "order.weekday", "op": "eq", "value": days[0]} if len(days) == 1 else \
             {"field": "order.weekday", "op": "in", "value": days}
+
+    def weekday_range_end(self, first: Tok) -> str | None:
+        """The last day of a range after the day ``first`` ("-Fri" of "Mon-Fri", "through Friday"),
+        consuming it; None when no range follows."""
+        def day(t: Tok | None) -> str | None:
+            if t is None or t.kind != "WORD":
+                return None
+            return WEEKDAY_WORDS.get(t.text, WEEKDAY_WORDS.get(t.text.rstrip("s")))
+
+        if first.compound is not None and first.compound[1] == 2 and day(self.peek()):
+            end = day(self.peek())
+            self.i += 1
+            return end
+        for word in ("through", "thru", "to", "until", "till"):
+            if self.at_words(word) and day(self.peek(1)):
+                end = day(self.peek(1))
+                self.i += 2
+                return end
+        return None
 
     def cond_hour(self) -> Node | None:
         self.take_words("placed") or self.take_words("received") or self.take_words("created")

@@ -37,3 +37,17 @@ def test_shared_trailing_condition_still_applies_to_both_actions():
     result = parse_request("Insure and require a signature on orders over $500.", CATALOG)
     assert result.status == "ok"
     assert {a.action for r in result.rules for a in r.then} == {"insure", "require_signature"}
+
+
+@pytest.mark.parametrize("text, days", [
+    ("Hold orders placed Mon-Fri for review", ["mon", "tue", "wed", "thu", "fri"]),
+    ("Hold orders placed Monday through Friday for review", ["mon", "tue", "wed", "thu", "fri"]),
+    ("Hold orders placed Monday to Wednesday for review", ["mon", "tue", "wed"]),
+    ("Hold orders placed Fri-Mon for review", ["fri", "sat", "sun", "mon"]),
+])
+def test_regression_weekday_ranges_are_every_day_between_not_both_ends(text, days):
+    # "Mon-Fri" used to read as "weekday is mon and weekday is fri", which no order meets.
+    result = parse_request(text, CATALOG)
+    assert result.status == "ok", result.question or result.error
+    when = result.rules[0].when
+    assert when.field == "order.weekday" and sorted(when.value) == sorted(days)
