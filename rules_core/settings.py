@@ -25,7 +25,8 @@ def _login() -> str:
 
 
 class CoreSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RULEWRIGHT_", extra="ignore")
+    # An empty variable (RULEWRIGHT_HOME= ...) means "not set", not the current folder.
+    model_config = SettingsConfigDict(env_prefix="RULEWRIGHT_", extra="ignore", env_ignore_empty=True)
 
     home: Path = Field(default_factory=lambda: Path.home() / ".rulewright")
     database_url: str | None = None

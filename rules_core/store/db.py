@@ -12,6 +12,7 @@ fresh store at the same moment do not both create it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,13 @@ def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<malformed URL>"
+
+
+def _redacted(url: str) -> str:
+    """A URL that did not parse, with anything between ``user:`` and ``@`` hidden."""
+    return re.sub(r"(//[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def normalise_url(url: str) -> str:
@@ -51,19 +57,29 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"RULEWRIGHT_DATABASE_URL is not a database URL: {url!r}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number, a broken [IPv6] host
+        raise StoreError(f"RULEWRIGHT_DATABASE_URL is not a database URL: {_redacted(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed.database)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, ValueError, ImportError) as exc:
+            raise StoreError(f"cannot open the store at {safe_url(url)}: {first_line(exc)}") from None
     raise StoreError(f"unsupported store database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
 
 
 def _sqlite_engine(database: str | None) -> Engine:
     memory = not database or database == ":memory:"
     if not memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        folder = Path(database).parent  # type: ignore[arg-type]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # RULEWRIGHT_HOME is a file, or somewhere nobody may create folders
+            why = "it is a file, not a folder" if isinstance(exc, (FileExistsError, NotADirectoryError)) else \
+                (exc.strerror or exc.__class__.__name__)
+            raise StoreError(f"cannot open the store at {database}: cannot create its folder {folder} ({why}); "
+                             f"check RULEWRIGHT_HOME or RULEWRIGHT_DATABASE_URL") from None
     engine = create_engine(
         f"sqlite:///{database or ':memory:'}",
         connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False},

@@ -109,3 +109,51 @@ def test_acting_user_with_spaces_or_control_characters_is_refused(approved, user
     line = one_line_failure(runner.invoke(app, [*args, "--as", user]))
     assert "is not a valid user name" in line
     assert store_state() == before
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def env(monkeypatch):
+    from ui import common
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        common.settings.cache_clear()
+
+    yield set_env
+    common.settings.cache_clear()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql+psycopg://x@[::1:1/db", "is not a database URL: 'postgresql+psycopg://x@[::1:1/db'"),
+    ("postgresql+psycopg://x:s3cret@127.0.0.1:abc/db", "is not a database URL: 'postgresql+psycopg://x:***@127.0.0.1:abc/db'"),
+    ("garbage", "is not a database URL: 'garbage'"),
+    ("mysql://x@127.0.0.1:1/db", "unsupported store database 'mysql'"),
+])
+def test_malformed_database_url_is_one_line_without_the_password(env, url, expected):
+    env(RULEWRIGHT_DATABASE_URL=url)
+    for args in (["history"], ["db", "upgrade"], ["audit", "verify"]):
+        line = one_line_failure(runner.invoke(app, args))
+        assert expected in line and "s3cret" not in line
+
+
+def test_home_that_is_a_file_is_one_line(env, tmp_path):
+    home = tmp_path / "home.txt"
+    home.write_text("not a folder")
+    env(RULEWRIGHT_HOME=str(home))
+    line = one_line_failure(runner.invoke(app, ["history"]))
+    assert f"cannot create its folder {home} (it is a file, not a folder)" in line
+    assert home.read_text() == "not a folder"
+
+
+def test_empty_variables_mean_unset_not_the_current_folder(env, tmp_path, monkeypatch):
+    from ui import common
+
+    monkeypatch.chdir(tmp_path)
+    env(RULEWRIGHT_HOME="", RULEWRIGHT_CATALOG="", RULEWRIGHT_USER="")
+    s = common.settings()
+    assert s.home.is_absolute() and s.catalog is None and s.user
+    assert runner.invoke(app, ["catalog", "clients", "--json"]).exit_code == 0
