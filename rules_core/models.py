@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
@@ -19,9 +20,11 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     Tag,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from rules_core.quantities import Money, Quantity
+from rules_core.quantities import CURRENCIES, WEIGHT_UNITS, Money, Quantity, to_base
 from rules_core.registry import Stage
 
 Op = Literal[
@@ -258,10 +261,20 @@ class Address(BaseModel):
     po_box: bool = False
 
 
+MAX_QTY = 2**53  # whole numbers above this are not exact in JSON numbers and float arithmetic
+
+
+def _known_currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise PydanticCustomError("unknown_currency", "unknown currency '{code}' (use an ISO 4217 code such as "
+                                  "USD or CAD)", {"code": code})
+    return code
+
+
 class OrderLine(BaseModel):
     model_config = ConfigDict(extra="ignore")
     sku: str
-    qty: int = Field(default=1, ge=1)
+    qty: int = Field(default=1, ge=1, le=MAX_QTY)
     unit_price: float | None = Field(default=None, ge=0)
 
 
@@ -278,6 +291,44 @@ class Order(BaseModel):
     tags: list[str] = Field(default_factory=list)
     weight: Quantity | None = None
     value: Money | None = None
+
+    # What the engine and the JDM facts compute with must be a finite number in a known unit:
+    # otherwise a decision fails half-way or `facts --json` prints `Infinity`, which is not JSON.
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_known(cls, v: str) -> str:
+        return _known_currency(v)
+
+    @field_validator("value")
+    @classmethod
+    def _value_finite(cls, v: Money | None) -> Money | None:
+        if v is not None:
+            _known_currency(v.currency)
+            if v.amount < 0:
+                raise PydanticCustomError("negative_value", "an order value cannot be negative")
+        return v
+
+    @field_validator("weight")
+    @classmethod
+    def _weight_in_weight_units(cls, v: Quantity | None) -> Quantity | None:
+        if v is None:
+            return v
+        if v.unit not in WEIGHT_UNITS:
+            raise PydanticCustomError("weight_unit", "unit '{unit}' is not a weight unit ({units})",
+                                      {"unit": v.unit, "units": ", ".join(WEIGHT_UNITS)})
+        if v.value < 0 or not math.isfinite(to_base(v.value, v.unit)):
+            raise PydanticCustomError("weight_range", "a weight must be a finite number of at least 0")
+        return v
+
+    @field_validator("lines")
+    @classmethod
+    def _lines_total_finite(cls, lines: list[OrderLine]) -> list[OrderLine]:
+        total = math.fsum(line.qty * line.unit_price for line in lines if line.unit_price is not None)
+        if not math.isfinite(total):
+            raise PydanticCustomError("value_overflow", "the lines' quantities times unit prices are too large "
+                                      "to add up to an order value")
+        return lines
 
 
 # --- decisions --------------------------------------------------------------------------

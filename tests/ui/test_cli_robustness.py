@@ -157,3 +157,39 @@ def test_empty_variables_mean_unset_not_the_current_folder(env, tmp_path, monkey
     s = common.settings()
     assert s.home.is_absolute() and s.catalog is None and s.user
     assert runner.invoke(app, ["catalog", "clients", "--json"]).exit_code == 0
+
+
+# --- orders -------------------------------------------------------------------------------
+
+BASE_ORDER = {"id": "A", "client": "ACME", "ship_to": {"country": "US"},
+              "lines": [{"sku": "ACME-HOODIE", "qty": 1, "unit_price": 5}]}
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"weight": {"value": 5, "unit": "stone"}}, "order A at /weight: unit 'stone' is not a weight unit"),
+    ({"weight": {"value": 5, "unit": "cm"}}, "order A at /weight: unit 'cm' is not a weight unit"),
+    ({"weight": {"value": 1e308, "unit": "kg"}}, "order A at /weight: a weight must be a finite number"),
+    ({"weight": {"value": -1, "unit": "kg"}}, "order A at /weight: a weight must be a finite number of at least 0"),
+    ({"currency": "XYZ"}, "order A at /currency: unknown currency 'XYZ'"),
+    ({"value": {"amount": 5, "currency": "XYZ"}}, "order A at /value: unknown currency 'XYZ'"),
+    ({"lines": [{"sku": "ACME-HOODIE", "qty": 10, "unit_price": 1e308}]}, "order A at /lines: the lines' quantities"),
+    ({"lines": [{"sku": "ACME-HOODIE", "qty": 10**400}]}, "order A at /lines/0/qty: Input should be less than"),
+])
+@pytest.mark.parametrize("command", ["decide", "facts", "why", "simulate"])
+def test_orders_with_bad_units_currencies_or_overflowing_numbers_are_one_line(tmp_path, change, expected, command):
+    import json
+
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps([{**BASE_ORDER, **change}]))
+    args = ["simulate", "--orders", str(path)] if command == "simulate" else [command, str(path)]
+    assert f"o.json: {expected}" in one_line_failure(runner.invoke(app, args))
+
+
+def test_facts_json_is_always_valid_json(tmp_path):
+    import json
+
+    path = tmp_path / "o.json"
+    path.write_text(json.dumps({**BASE_ORDER, "lines": [{"sku": "ACME-HOODIE", "qty": 3, "unit_price": 1e300}]}))
+    res = runner.invoke(app, ["facts", str(path), "--origin", "DFW"])
+    assert res.exit_code == 0
+    json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in the facts"))
