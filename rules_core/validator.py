@@ -124,6 +124,9 @@ CODES: dict[str, Severity] = {
 }
 
 MAX_DEPTH = 32  # condition nesting deeper than this is not a rule anyone means to write
+# Amounts and weights beyond this are no order's, and beyond ~7.9e28 the JDM runtime (zen-engine,
+# decimal numbers) cannot hold them: an approved rule set must stay exportable.
+MAX_QUANTITY = 1e15
 LINE_SCOPES = ("any_line", "all_lines")
 NODE_KEYS = ("all", "any", "not", "any_line", "all_lines")
 PREDICATE_KEYS = ("field", "op", "value")
@@ -1007,8 +1010,9 @@ class _PredicateValue:
             return self.fail("wrong_value_kind", f"`{unit}` is a length unit; {name} needs a weight unit "
                              f"({', '.join(WEIGHT_UNITS)})", where + "/unit")
         pounds = to_base(number, unit)
-        if not math.isfinite(pounds):
-            return self.fail("wrong_value_kind", f"{number:g} {unit} is too large to be a weight", where + "/value")
+        if not math.isfinite(pounds) or abs(number) > MAX_QUANTITY:
+            return self.fail("wrong_value_kind", f"{number:g} {unit} is too large to be a weight "
+                             f"(at most {MAX_QUANTITY:g})", where + "/value")
         return pounds
 
     def _money(self, raw: Any, where: str) -> Any:
@@ -1024,6 +1028,9 @@ class _PredicateValue:
         if amount is None:
             return self.fail("wrong_value_kind", f"an amount must be a finite number, got "
                              f"{_json_type(raw['amount'])}", where + "/amount")
+        if abs(amount) > MAX_QUANTITY:
+            return self.fail("wrong_value_kind", f"{amount:g} is too large to be an amount (at most {MAX_QUANTITY:g})",
+                             where + "/amount")
         currency = raw["currency"]
         if not isinstance(currency, str) or currency not in CURRENCIES:
             return self.fail("unknown_currency", f"unknown currency `{currency}`", where + "/currency",

@@ -193,3 +193,29 @@ def test_facts_json_is_always_valid_json(tmp_path):
     res = runner.invoke(app, ["facts", str(path), "--origin", "DFW"])
     assert res.exit_code == 0
     json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in the facts"))
+
+
+# --- rules --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, path", [
+    ({"field": "order.value", "op": "gt", "value": {"amount": 1e35, "currency": "USD"}}, "/0/when/value/amount"),
+    ({"field": "order.weight", "op": "gt", "value": {"value": 1e30, "unit": "lb"}}, "/0/when/value/value"),
+])
+def test_numbers_too_large_for_the_jdm_runtime_are_errors_so_an_approved_set_always_exports(tmp_path, value, path):
+    """1e35 USD was approved, then `export --format jdm` failed with an internal error from zen."""
+    import json
+
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps([{"id": "huge", "when": value, "then": [{"action": "add_tag", "tag": "big"}]}]))
+    res = runner.invoke(app, ["validate", str(rules), "--json"])
+    assert res.exit_code == 1
+    assert any(f["path"] == path and "too large" in f["message"] for f in json.loads(res.stdout)["findings"])
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps([{"id": "big", "when": {"field": "order.value", "op": "gt",
+                                                     "value": {"amount": 1e12, "currency": "USD"}},
+                               "then": [{"action": "add_tag", "tag": "big"}]}]))
+    assert runner.invoke(app, ["propose", str(ok), "--as", "alice"]).exit_code == 0
+    assert runner.invoke(app, ["approve", "1", "--as", "bob"]).exit_code == 0
+    res = runner.invoke(app, ["export", "--format", "jdm", "--out", str(tmp_path / "g.json")])
+    assert res.exit_code == 0, res.stderr
