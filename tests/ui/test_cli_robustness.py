@@ -219,3 +219,14 @@ def test_numbers_too_large_for_the_jdm_runtime_are_errors_so_an_approved_set_alw
     assert runner.invoke(app, ["approve", "1", "--as", "bob"]).exit_code == 0
     res = runner.invoke(app, ["export", "--format", "jdm", "--out", str(tmp_path / "g.json")])
     assert res.exit_code == 0, res.stderr
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["ui", "--port", "99999999"], "ui: Invalid value for '--port'"),
+    (["ui", "--port", "-1"], "ui: Invalid value for '--port'"),
+    (["audit", "log", "--limit", "0"], "audit log: Invalid value for '--limit'"),
+    (["audit", "log", "--limit", "-5"], "audit log: Invalid value for '--limit'"),
+])
+def test_out_of_range_port_and_limit_are_usage_errors(args, expected):
+    """--port 99999999 was an internal OverflowError from bind(); --limit 0 or -5 listed everything."""
+    assert expected in one_line_failure(runner.invoke(app, args), code=2)

@@ -285,7 +285,7 @@ def audit_verify_cmd(as_json: bool = JSON_OPT) -> None:
 
 
 @friendly
-def audit_log_cmd(limit: int = typer.Option(20, "--limit", help="how many entries, newest first"),
+def audit_log_cmd(limit: int = typer.Option(20, "--limit", min=1, help="how many entries, newest first"),
                   as_json: bool = JSON_OPT) -> None:
     """The newest audit entries."""
     with open_store() as store:

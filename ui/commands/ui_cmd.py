@@ -14,7 +14,7 @@ from ui.common import CATALOG_OPT, fail, friendly, get_catalog, settings
 
 @friendly
 def ui_cmd(host: str = typer.Option("127.0.0.1", "--host", help="address to bind (anything but loopback turns on login)"),
-           port: int = typer.Option(7860, "--port", help="port to listen on"),
+           port: int = typer.Option(7860, "--port", min=0, max=65535, help="port to listen on"),
            auth: Optional[bool] = typer.Option(None, "--auth/--no-auth",
                                                help="require login (default: on unless bound to loopback)"),
            offline: bool = typer.Option(False, "--offline", help="draft with the offline parser only; never a model"),
