@@ -17,7 +17,7 @@ def read_json(path: str | Path) -> Any:
     """Parse a JSON file; InputError names the file, line and column on failure."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not an error
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except IsADirectoryError:

@@ -230,3 +230,23 @@ def test_numbers_too_large_for_the_jdm_runtime_are_errors_so_an_approved_set_alw
 def test_out_of_range_port_and_limit_are_usage_errors(args, expected):
     """--port 99999999 was an internal OverflowError from bind(); --limit 0 or -5 listed everything."""
     assert expected in one_line_failure(runner.invoke(app, args), code=2)
+
+
+def test_json_files_with_a_byte_order_mark_are_read(tmp_path):
+    """Files saved by Windows editors start with a UTF-8 BOM; they were 'malformed JSON' at 1:1."""
+    import json
+
+    orders = tmp_path / "o.json"
+    orders.write_bytes(b"\xef\xbb\xbf" + json.dumps(BASE_ORDER).encode())
+    rules = tmp_path / "r.json"
+    rules.write_bytes(b"\xef\xbb\xbf" + json.dumps(RULES).encode())
+    for args in (["decide", str(orders), "--rules", str(rules)], ["validate", str(rules)], ["facts", str(orders)]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.stderr
+
+
+def test_empty_and_non_utf8_files_are_one_line(tmp_path):
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "latin1.json").write_bytes(b'[{"id": "caf\xe9"}]')
+    assert "empty.json:1:1: malformed JSON" in one_line_failure(runner.invoke(app, ["decide", str(tmp_path / "empty.json")]))
+    assert "latin1.json: cannot read" in one_line_failure(runner.invoke(app, ["validate", str(tmp_path / "latin1.json")]))
