@@ -300,7 +300,16 @@ def _default_warehouse(run: _Run, fillers: tuple[str, ...], excluded: set[str]) 
     candidates = [w for w in fillers if w not in excluded]
     if not candidates:
         return None
-    zones = catalog.zone_keys(f["dest.country"], f["dest.postal_code"])
+    country = f["dest.country"]
+    zones = catalog.zone_keys(country, f["dest.postal_code"])
+    domestic = [w for w in candidates if catalog.warehouses[w].country == country]
+    if domestic and all(zones[w] > 8 for w in domestic):
+        # A warehouse in the destination's country could ship it, but the destination cannot
+        # be zoned (postal code missing or unknown): shipping it cross-border instead would be
+        # a guess that costs money and days.
+        run.exception("routing", "unzoned_destination",
+                      f"cannot find a zone for postal code {f['dest.postal_code'] or '(missing)'} in {country}")
+        return None
     best = min(zones[w] for w in candidates)
     tied = [w for w in candidates if zones[w] == best]
     if len(tied) == 1:
@@ -339,8 +348,9 @@ def _routing_stage(run: _Run, lines: list[OrderLine]) -> tuple[str | None, str]:
             run.exception("routing", "no_preferred_warehouse",
                           f"none of {', '.join(a.warehouses)} can fill every line", rid)
             return None, f"rule:{rid}"
+    reported = len(run.decision.exceptions)
     wh = _default_warehouse(run, fillers, excluded)
-    if wh is None:
+    if wh is None and len(run.decision.exceptions) == reported:
         run.exception("routing", "no_warehouse_can_fill",
                       "no warehouse" + (" left after exclusions" if excluded else "") + " can fill every line")
     return wh, "default"
@@ -413,6 +423,9 @@ def decide(order: Order, ruleset: CompiledRuleSet | RuleSet | Iterable[Rule], ca
     run = _Run(order, crs, catalog, trace, as_of or datetime.now(timezone.utc))
     d = run.decision
     d.tags.extend(dict.fromkeys(order.tags))
+    if order.client not in catalog.clients:
+        run.exception("hold", "unknown_client", f"client {order.client!r} is not in the catalog "
+                      "(client codes are exact, e.g. ACME)")
     _hold_stage(run)
     lines = _substitution_stage(run)
     origin, routed_by = _routing_stage(run, lines)
