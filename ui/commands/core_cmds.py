@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -226,8 +227,18 @@ def facts_cmd(order_file: Path = typer.Argument(..., help="one order object or a
     if origin is not None and origin not in cat.warehouses:
         fail(f"--origin: unknown warehouse {origin!r} (one of {', '.join(cat.warehouses)})")
     data = read_json(order_file)
-    facts = [jdm_facts(o, cat, origin=origin) for o in parse_orders(data, str(order_file))]
-    print_json(facts if isinstance(data, list) else facts[0])
+    orders = parse_orders(data, str(order_file))
+    write_json_items((jdm_facts(o, cat, origin=origin) for o in orders), as_list=isinstance(data, list))
+
+
+def write_json_items(items: Any, *, as_list: bool) -> None:
+    """One JSON document per item as it is made (one line each), so a large batch never sits
+    in memory twice."""
+    write = sys.stdout.write
+    write("[" if as_list else "")
+    for n, item in enumerate(items):
+        write(("," if n else "") + ("\n" if as_list else "") + json.dumps(item, ensure_ascii=False, allow_nan=False))
+    write("\n]\n" if as_list else "\n")
 
 
 SECTIONS = {"clients": "client", "channels": "channel", "warehouses": "warehouse", "carriers": "carrier",
