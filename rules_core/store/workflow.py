@@ -45,6 +45,9 @@ Status = Literal["draft", "submitted", "approved", "rejected"]
 OPEN = ("draft", "submitted")
 
 
+RuleChangeKind = Literal["added", "changed", "unchanged", "removed"]
+
+
 class InvalidProposal(StoreError, RuleSetError):
     """Approval refused because the proposal has error findings (``.findings``)."""
 
@@ -218,6 +221,21 @@ class Store:
     def version_rules(self, ref: int | str) -> list[Rule]:
         with self._read() as s:
             return self._rules_at(s, self._version_id(s, ref))
+
+    def rule_history(self, rule_id: str) -> list[tuple[Version, RuleChangeKind]]:
+        """Each approved version that held the rule or dropped it, oldest first, with whether the
+        rule was added, changed, unchanged or removed there. Reads every version's rules, which
+        suits the hundreds of versions a team makes."""
+        out: list[tuple[Version, RuleChangeKind]] = []
+        previous = None
+        for version in reversed(self.history()):
+            current = next((rule_json(r) for r in self.version_rules(version.number) if r.id == rule_id), None)
+            if current is not None:
+                out.append((version, "added" if previous is None else "changed" if current != previous else "unchanged"))
+            elif previous is not None:
+                out.append((version, "removed"))
+            previous = current
+        return out
 
     def _active_id(self, s: Session) -> int | None:
         row = s.get(ActiveRow, 1)

@@ -225,3 +225,20 @@ def test_module_level_active_rules_opens_the_configured_store(tmp_path, monkeypa
     approved(s, [tag_rule("a")])
     s.close()
     assert [r.id for r in active_rules(settings)] == ["a"]
+
+
+def test_rule_history_lists_the_versions_a_rule_was_added_changed_kept_and_removed_in(store):
+    from rules_core.models import Rule
+
+    def rule(rid: str, amount: int) -> Rule:
+        return Rule.model_validate({"id": rid, "when": {"field": "order.value", "op": "gt",
+                                    "value": {"amount": amount, "currency": "USD"}},
+                                    "then": [{"action": "hold", "reason": "check"}]})
+
+    store.approve(store.propose([rule("a", 100)], "alice").id, "bob")
+    store.approve(store.propose([rule("b", 100)], "alice").id, "bob")
+    store.approve(store.propose([rule("a", 200)], "alice").id, "bob")
+    store.approve(store.propose([rule("b", 100)], "alice", full=True).id, "bob")
+    assert [(v.number, kind) for v, kind in store.rule_history("a")] == [
+        (1, "added"), (2, "unchanged"), (3, "changed"), (4, "removed")]
+    assert store.rule_history("nope") == []

@@ -24,22 +24,6 @@ def matches(rule: Rule, client: str, stage: str, text: str) -> bool:
     return not needle or needle in f"{rule.id} {rule.name} {render.pretty(rule_json(rule))}".lower()
 
 
-def rule_timeline(ctx: AppContext, rule_id: str) -> list[tuple[Any, str]]:
-    """Each approved version that held the rule, oldest first, with whether it was added, changed or kept.
-
-    It reads every version's rules, which is fine for the hundreds of versions a team makes.
-    """
-    out, previous = [], None
-    for version in reversed(ctx.store.history()):
-        current = next((rule_json(r) for r in ctx.store.version_rules(version.number) if r.id == rule_id), None)
-        if current is not None:
-            out.append((version, "added" if previous is None else "changed" if current != previous else "unchanged"))
-        elif previous is not None:
-            out.append((version, "removed"))
-        previous = current
-    return out
-
-
 def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
     with gr.Tab("Rules", id="rules") as tab:
         active = gr.Markdown(elem_id="rw-active-version")
@@ -82,7 +66,7 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
         def on_rule(rid: str) -> tuple[str, str, str]:
             rid = (rid or "").strip()
             found = next((r for r in ctx.store.active_rules() if r.id == rid), None)
-            timeline_md = render.timeline_markdown(rule_timeline(ctx, rid))
+            timeline_md = render.timeline_markdown(ctx.store.rule_history(rid))
             if found is None:
                 return f"`{rid}` is not in the active rule set.", "", timeline_md
             from rules_core.explain import explain
