@@ -146,8 +146,12 @@ def _sku_of_category(catalog: Catalog, category: str) -> str | None:
 
 
 def _place(order: dict[str, Any], country: str, region: str | None) -> None:
-    places = {r: p for r, p in (US_PLACES if country == "US" else CA_PLACES if country == "CA" else [])}
-    postal = places.get(region) if region else None
+    """Put the order in ``country``/``region`` with a postal code that can be zoned there (the
+    country's first place when the region is not one of its own), so the order still routes;
+    a missing postal code is a separate variant (``dest.postal_code`` missing)."""
+    table = US_PLACES if country == "US" else CA_PLACES if country == "CA" else []
+    places = dict(table)
+    postal = places.get(region, table[0][1] if table else None) if region else None
     order["ship_to"].update({"country": country, "region": region, "postal_code": postal})
 
 
