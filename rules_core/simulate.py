@@ -9,9 +9,11 @@ rate cards, and new exceptions.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, OrderedDict
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel, Field
 
@@ -126,6 +128,19 @@ class Impact(BaseModel):
         return out
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A dry run creates tens of thousands of small objects that all live until it returns:
+    the cyclic collector's passes over them find nothing and cost a third of the run."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 _COMPILED: "OrderedDict[str, CompiledRuleSet]" = OrderedDict()
 
 
@@ -182,6 +197,14 @@ def simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Ord
              max_changes: int | None = 500, before: CompiledRuleSet | None = None) -> Impact:
     """Dry-run ``proposed`` (changes merged by id onto ``current``, or the whole set when
     ``full``) against ``current`` on ``orders``. ``before`` may pass the compiled current set."""
+    with _gc_paused():
+        return _simulate(current, proposed, orders, catalog, full=full, removed=removed, as_of=as_of,
+                         max_changes=max_changes, before=before)
+
+
+def _simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Order], catalog: Catalog, *,
+              full: bool, removed: Iterable[str], as_of: datetime | None, max_changes: int | None,
+              before: CompiledRuleSet | None) -> Impact:
     current = list(current)
     proposed = list(proposed)
     after_rules = proposed if full else merge_rules(current, proposed, removed)
