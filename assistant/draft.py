@@ -111,6 +111,7 @@ def propose(text: str, catalog: Catalog, *, client: str | None, mode: DraftMode,
         if not settings.configured:
             parsed.usage.note = NO_MODEL_NOTE
             return parsed
+        return model_result(text, catalog, client, current, settings, http_client, fallback=parsed)
     return model_result(text, catalog, client, current, settings, http_client)
 
 
@@ -151,12 +152,24 @@ def edit_result(text: str, catalog: Catalog, client: str | None, current: list[R
 
 
 def model_result(text: str, catalog: Catalog, client: str | None, current: list[Rule],
-                 settings: LLMSettings, http_client: Any = None) -> DraftResult:
+                 settings: LLMSettings, http_client: Any = None,
+                 fallback: DraftResult | None = None) -> DraftResult:
+    """The model's answer. When the endpoint cannot be reached and the parser already has an
+    answer (``fallback``: its question or reason), that answer comes back with a note instead
+    of a bare error, so a model outage never leaves the user with less than no model at all."""
     from assistant.llm.client import ChatModel
     from assistant.llm.envelope import ClarifyReply, DraftReply
+    from assistant.llm.errors import EndpointError
 
     try:
         md = ChatModel(settings, http_client=http_client).draft(text, catalog, client=client, current=current)
+    except EndpointError as exc:
+        if fallback is None:
+            return DraftResult(status="error", error=str(exc), findings=exc.findings,
+                               usage=exc.usage or Usage(model=settings.model, mode=settings.mode), source="model")
+        fallback.usage = exc.usage or Usage(model=settings.model, mode=settings.mode)
+        fallback.usage.note = f"the model could not be reached ({exc}); this is the offline parser's answer"
+        return fallback
     except LLMError as exc:
         return DraftResult(status="error", error=str(exc), findings=exc.findings,
                            usage=exc.usage or Usage(model=settings.model, mode=settings.mode), source="model")

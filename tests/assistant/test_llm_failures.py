@@ -183,3 +183,23 @@ def test_provider_refusal(endpoint: respx.Route) -> None:
         {"role": "assistant", "content": None, "refusal": "I can't help with that."}))
     with pytest.raises(ReplyError, match=r"^the model refused: I can't help with that\.$"):
         draft(settings("json_schema", repairs=0))
+
+
+def test_auto_draft_falls_back_to_the_parsers_answer_when_the_endpoint_is_down(endpoint: respx.Route) -> None:
+    from assistant.draft import draft as make_draft
+
+    endpoint.side_effect = httpx.ConnectError("connection refused")
+    result = make_draft("Ship the heavy ones with the cheap carrier", CATALOG, mode="auto", settings=settings(),
+                        current_rules=[])
+    assert result.status == "clarify" and result.source == "offline" and not result.rules
+    assert "could not be reached" in (result.usage.note or "") and FAKE_KEY not in (result.usage.note or "")
+    assert endpoint.call_count == 1
+
+
+def test_llm_mode_still_reports_the_endpoint_error(endpoint: respx.Route) -> None:
+    from assistant.draft import draft as make_draft
+
+    endpoint.side_effect = httpx.ConnectError("connection refused")
+    result = make_draft("Ship the heavy ones with the cheap carrier", CATALOG, mode="llm", settings=settings(),
+                        current_rules=[])
+    assert result.status == "error" and "cannot reach the model endpoint" in (result.error or "")
