@@ -23,7 +23,7 @@ from rules_core.catalog import demo_catalog
 from rules_core.engine import compile_rules
 from rules_core.export import jdm
 from rules_core.facts import order_facts
-from rules_core.models import Rule, RuleSet
+from rules_core.models import Rule
 from rules_core.samples import generate_orders
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "export" / "fixtures" / "jdm_rules.json"

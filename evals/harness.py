@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
 from assistant.draft import DraftMode, DraftResult, draft
 from assistant.llm.settings import LLMSettings

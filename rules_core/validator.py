@@ -832,7 +832,7 @@ def _condition(node: Any, where: str, ctx: RuleContext, in_line: bool, depth: in
     extra = [k for k in node if k != kind]
     for key in extra:
         ctx.add("unknown_key", f"`{key}` cannot sit beside `{kind}` in one condition", where + pointer(key),
-                f"wrap both in {{\"all\": [...]}}" if key in NODE_KEYS or key in PREDICATE_KEYS else None)
+                "wrap both in {\"all\": [...]}" if key in NODE_KEYS or key in PREDICATE_KEYS else None)
     body = node[kind]
     line = in_line or kind in LINE_SCOPES
     if kind in ("all", "any"):

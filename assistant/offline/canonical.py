@@ -287,7 +287,7 @@ def _where(exc: UnexpectedInput, text: str) -> str:
         return f"column {exc.column}: unexpected {snippet!r}{hint}"
     if isinstance(exc, UnexpectedCharacters):
         return f"column {exc.column}: cannot read {snippet!r}"
-    return f"unexpected end of text"
+    return "unexpected end of text"
 
 
 def parse_canonical(text: str) -> list[Rule]:

@@ -8,7 +8,6 @@ import multiprocessing as mp
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 from store_fakes import approve_in_process, dump, hang_in_approval, open_only, open_store, tag_rule
