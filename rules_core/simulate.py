@@ -166,16 +166,26 @@ def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalo
     their baseline is deterministic, so it is computed once. The cache holds the very order
     objects it was computed for and is only used for those (identity, not equality).
     """
-    key = (crs.version, id(catalog), when, len(orders), id(orders[0]) if orders else 0)
-    hit = _BASELINES.get(key)
+    hit = _BASELINES.get(_baseline_key(crs, orders, catalog, when))
     if hit is not None and all(a is b for a, b in zip(hit[0], orders)):
-        _BASELINES.move_to_end(key)
+        _BASELINES.move_to_end(_baseline_key(crs, orders, catalog, when))
         return hit[1]
     outcomes = [Outcome.of(decide(o, crs, catalog, as_of=when)) for o in orders]
-    _BASELINES[key] = (list(orders), outcomes)
+    remember_baseline(crs, orders, catalog, when, outcomes)
+    return outcomes
+
+
+def _baseline_key(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime) -> tuple:
+    return (crs.version, id(catalog), when, len(orders), id(orders[0]) if orders else 0)
+
+
+def remember_baseline(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime,
+                      outcomes: list[Outcome]) -> None:
+    """Keep ``outcomes`` as the baseline of ``crs`` on ``orders``. A dry run remembers its
+    proposed set's outcomes too: once that set is approved, the next draft's dry run is warm."""
+    _BASELINES[_baseline_key(crs, orders, catalog, when)] = (list(orders), outcomes)
     while len(_BASELINES) > 4:
         _BASELINES.popitem(last=False)
-    return outcomes
 
 
 def merge_rules(current: Iterable[Rule], proposed: Iterable[Rule], removed: Iterable[str] = ()) -> list[Rule]:
@@ -244,6 +254,12 @@ def _simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Or
         released += o0.held and not o1.held
         if max_changes is None or len(changes) < max_changes:
             changes.append(OrderChange(order_id=order.id, client=order.client, changed=diff, before=o0, after=o1))
+
+    # Once this proposal is approved, its rules are the active set: keep what was computed.
+    remember_baseline(crs_after, orders, catalog, when, outs_after)
+    _COMPILED[crs_after.version] = crs_after
+    while len(_COMPILED) > 4:
+        _COMPILED.popitem(last=False)
 
     def total_cost(outs: list[Outcome]) -> float:
         return round(sum(o.cost or 0.0 for o in outs), 2)

@@ -61,3 +61,21 @@ def test_change_list_is_capped_but_counts_are_not(catalog):
     orders = generate_orders(400, seed=6)
     impact = simulate([], [FEDEX], orders, catalog, max_changes=3)
     assert len(impact.changes) == 3 and impact.changed > 3 and impact.changes_truncated
+
+
+def test_a_dry_run_remembers_its_proposed_set_as_the_next_baseline(catalog):
+    from rules_core import simulate as sim
+
+    orders = generate_orders(300, seed=8)
+    first = simulate([], [HOLD_BIG], orders, catalog)
+    calls = []
+    real = sim.decide
+    sim.decide = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        second = simulate([HOLD_BIG], [FEDEX], orders, catalog)
+    finally:
+        sim.decide = real
+    assert len(calls) == len(orders)  # only the proposed set was decided: the baseline was remembered
+    assert second.changed > 0 and first.changed > 0
+    fresh = simulate([HOLD_BIG], [FEDEX], generate_orders(300, seed=8), catalog)  # new order objects
+    assert fresh.model_dump(exclude={"changes"}) == second.model_dump(exclude={"changes"})
