@@ -53,6 +53,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def is_memory_url(url: str) -> bool:
+    """An SQLite URL whose database lives only as long as the process."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        return False
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     try:

@@ -158,6 +158,9 @@ class Store:
              checker: Checker | None = None, migrate: bool = True,
              hooks: dict[str, Callable[[], None]] | None = None) -> "Store":
         settings = settings or CoreSettings()
+        if url is None and db.is_memory_url(settings.store_url):
+            raise StoreError("RULEWRIGHT_DATABASE_URL names an in-memory SQLite database, which forgets every "
+                             "proposal when the command ends; give a file (sqlite:////path/to/store.sqlite)")
         engine = db.make_engine(url or settings.store_url)
         if migrate:
             db.upgrade(engine)

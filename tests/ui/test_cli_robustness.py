@@ -250,3 +250,18 @@ def test_empty_and_non_utf8_files_are_one_line(tmp_path):
     (tmp_path / "latin1.json").write_bytes(b'[{"id": "caf\xe9"}]')
     assert "empty.json:1:1: malformed JSON" in one_line_failure(runner.invoke(app, ["decide", str(tmp_path / "empty.json")]))
     assert "latin1.json: cannot read" in one_line_failure(runner.invoke(app, ["validate", str(tmp_path / "latin1.json")]))
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_regression_an_in_memory_store_url_is_refused_not_silently_forgotten(monkeypatch, url):
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    monkeypatch.setenv("RULEWRIGHT_DATABASE_URL", url)
+    from ui import common
+
+    common.settings.cache_clear()
+    res = CliRunner().invoke(app, ["history"])
+    assert res.exit_code == 1
+    assert "in-memory SQLite" in res.stderr and len(res.stderr.strip().splitlines()) == 1
