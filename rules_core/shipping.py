@@ -44,24 +44,9 @@ def _rate_zone(origin: str, facts: dict[str, Any], catalog: Catalog) -> str | No
     return catalog.rate_zone(origin, facts["dest.country"], facts["dest.postal_code"])
 
 
-def quote(service: Service, origin: str, facts: dict[str, Any], catalog: Catalog) -> Quote | None:
-    """Cost and transit days of an eligible service; None when the tables have no entry."""
-    rz = _rate_zone(origin, facts, catalog)
-    billable = facts["_billable_weight"]
-    if rz is None or billable is None:
-        return None
-    days = catalog.transit_days(service.code, rz)
-    cost = catalog.shipment_cost(service.code, rz, billable, facts["dest.residential"], facts["dest.postal_code"],
-                                 facts["dest.country"])
-    if days is None or cost is None:
-        return None
-    return Quote(service.code, service.carrier, cost, days)
-
-
-def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
-                    services: list[Service] | None = None) -> list[Quote]:
-    """Quotes of every eligible service (of ``services``, default all) from ``origin``,
-    cheapest first (cost, then transit days, then code).
+def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog) -> list[Quote]:
+    """Quotes of every eligible service from ``origin``, cheapest first (cost, then transit
+    days, then code).
 
     The full list is memoised on the catalog under everything eligibility and price depend
     on: many orders share it, and the rate tables never change while a catalog is loaded.
@@ -85,24 +70,18 @@ def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog,
         if len(cache) > 200_000:
             cache.clear()
         cache[key] = every
-    if services is None:
-        return every
-    wanted = {s.code for s in services}
-    return [q for q in every if q.service in wanted]
+    return every
 
 
 def _all_quotes(origin: str, facts: dict[str, Any], catalog: Catalog, rz: str) -> list[Quote]:
-    """The checks of ``ineligible_reason`` without building messages, then the tables."""
-    country, region, weight = facts["dest.country"], facts["dest.region"], facts["order.weight"]
-    po_box, hazmat, billable = facts["dest.po_box"], facts["order.hazmat"], facts["_billable_weight"]
+    """Every service ``ineligible_reason`` lets through, priced from the tables."""
     out = []
     for svc in catalog.services.values():
-        if (not catalog.serves(svc, origin, country, region) or weight > svc.max_weight_lb + 1e-9
-                or (po_box and not svc.po_box) or (hazmat and not svc.hazmat)):
+        if ineligible_reason(svc, origin, facts, catalog) is not None:
             continue
         days = catalog.transit_days(svc.code, rz)
-        cost = catalog.shipment_cost(svc.code, rz, billable, facts["dest.residential"],
-                                     facts["dest.postal_code"], country)
+        cost = catalog.shipment_cost(svc.code, rz, facts["_billable_weight"], facts["dest.residential"],
+                                     facts["dest.postal_code"], facts["dest.country"])
         if days is not None and cost is not None:
             out.append(Quote(svc.code, svc.carrier, cost, days))
     out.sort(key=_cheapest_key)  # callers rely on cheapest-first order
@@ -118,10 +97,6 @@ def allowed_quotes(quotes: list[Quote], services: set[str], carriers: set[str]) 
 
 def _cheapest_key(q: Quote) -> tuple[float, int, str]:
     return (q.cost, q.transit_days, q.service)
-
-
-def cheapest(quotes: list[Quote]) -> Quote | None:
-    return min(quotes, key=_cheapest_key, default=None)
 
 
 def fastest(quotes: list[Quote]) -> Quote | None:

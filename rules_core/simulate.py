@@ -166,9 +166,10 @@ def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalo
     their baseline is deterministic, so it is computed once. The cache holds the very order
     objects it was computed for and is only used for those (identity, not equality).
     """
-    hit = _BASELINES.get(_baseline_key(crs, orders, catalog, when))
+    key = _baseline_key(crs, orders, catalog, when)
+    hit = _BASELINES.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], orders)):
-        _BASELINES.move_to_end(_baseline_key(crs, orders, catalog, when))
+        _BASELINES.move_to_end(key)
         return hit[1]
     outcomes = [Outcome.of(decide(o, crs, catalog, as_of=when)) for o in orders]
     remember_baseline(crs, orders, catalog, when, outcomes)
