@@ -146,11 +146,25 @@ def _condition_source(cr: CompiledRule, sb: SourceBuilder) -> str:
     return " and ".join(parts) or "True"
 
 
-def compile_rules(rules: Iterable[Rule] | RuleSet, *, version: str | None = None) -> CompiledRuleSet:
+def compile_rules(rules: Iterable[Rule] | RuleSet, *, version: str | None = None,
+                  reuse: CompiledRuleSet | None = None) -> CompiledRuleSet:
     """Compile enabled rules once: indexed by client and stage, one function per pair.
-    ``version`` may pass the rule set's hash when the caller has it already."""
+    ``version`` may pass the rule set's hash when the caller has it already. ``reuse`` may pass
+    a compiled set that shares rule objects with this one (a dry run's current set): what was
+    compiled for the very same rules is taken from it instead of compiled again."""
     rule_list = list(rules.rules if isinstance(rules, RuleSet) else rules)
-    compiled = [_compile_rule(r) for r in rule_list if r.enabled]
+    known: dict[int, CompiledRule] = {}
+    old_stages: dict[tuple[str, str], CompiledStage] = {}
+    if reuse is not None:
+        for client, per_stage in reuse.stages.items():
+            for stage, cs in per_stage.items():
+                old_stages[(client, stage)] = cs
+                known.update((id(cr.rule), cr) for cr in cs.rules)
+    compiled = []
+    for r in rule_list:
+        if r.enabled:
+            cr = known.get(id(r))  # the very same rule object: held alive by ``reuse``
+            compiled.append(cr if cr is not None and cr.rule is r else _compile_rule(r))
     clients = sorted({c for cr in compiled for c in cr.rule.clients}) + [ALL_CLIENTS]
     out = CompiledRuleSet(version=version or ruleset_hash(rule_list), rules=rule_list, stages={})
     for client in clients:
@@ -159,8 +173,12 @@ def compile_rules(rules: Iterable[Rule] | RuleSet, *, version: str | None = None
         per_stage: dict[str, CompiledStage] = {}
         for stage in STAGES:
             stage_rules = [cr for cr in in_scope if cr.rule.stage == stage]
-            fn = _stage_function(f"{stage}_{_ident(client)}", stage_rules)
-            per_stage[stage] = CompiledStage(stage_rules, fn)
+            old = old_stages.get((client, stage))
+            if old is not None and len(old.rules) == len(stage_rules) and all(
+                    a is b for a, b in zip(old.rules, stage_rules)):
+                per_stage[stage] = old
+            else:
+                per_stage[stage] = CompiledStage(stage_rules, _stage_function(f"{stage}_{_ident(client)}", stage_rules))
         out.stages[client] = per_stage
         subs: dict[str, list[CompiledRule]] = {}
         for cr in per_stage["substitution"].rules:
@@ -176,20 +194,40 @@ def _ident(text: str) -> str:
 # --- evaluating a stage ------------------------------------------------------------------------
 
 
-class _Run:
-    """One order's decision in progress."""
+class Run:
+    """One order's decision in progress, as plain values. ``decide`` turns it into a
+    ``Decision``; a dry run reads it directly (it compares ten thousand of them twice)."""
+
+    __slots__ = ("order", "catalog", "tracing", "stages", "subs", "facts", "holds", "exceptions",
+                 "substitutions", "tags", "signature_required", "insured", "applied", "trace",
+                 "warehouse", "quote", "routed_by", "decided_by", "lines")
 
     def __init__(self, order: Order, crs: CompiledRuleSet, catalog: Catalog, trace: bool,
-                 as_of: datetime | None) -> None:
+                 as_of: datetime | None, facts: Facts | None = None) -> None:
         self.order, self.catalog, self.tracing = order, catalog, trace
         self.stages = crs.for_client(order.client)
         self.subs = crs.substitutions.get(order.client) or crs.substitutions[ALL_CLIENTS]
-        self.facts = order_facts(order, catalog, as_of)
-        self.decision = Decision(order_id=order.id, ruleset=crs.version)
-        self.trace: list[TraceEntry] = self.decision.trace
+        self.facts = facts if facts is not None else order_facts(order, catalog, as_of)
+        self.holds: list[tuple[str, str, str | None]] = []  # rule, reason, queue
+        self.exceptions: list[tuple[str, str, str, str | None]] = []  # code, message, stage, rule
+        self.substitutions: list[tuple[int, str, str, str]] = []  # line, from, to, rule
+        self.tags: list[str] = list(dict.fromkeys(order.tags))
+        self.signature_required = False
+        self.insured = False
+        self.applied: list[str] = []  # rules whose actions applied, in stage order
+        self.trace: list[TraceEntry] = []
+        self.warehouse: str | None = None
+        self.quote: Quote | None = None
+        self.routed_by = "default"
+        self.decided_by = "default"
+        self.lines: list[OrderLine] = order.lines
+
+    @property
+    def held(self) -> bool:
+        return bool(self.holds or self.exceptions)
 
     def exception(self, stage: str, code: str, message: str, rule: str | None = None) -> None:
-        self.decision.exceptions.append(ExceptionOut(code=code, message=message, stage=stage, rule=rule))
+        self.exceptions.append((code, message, stage, rule))
 
     def matches(self, cr: CompiledRule, stage: str) -> bool:
         """Traced evaluation of one rule (effective window, then conditions)."""
@@ -216,8 +254,8 @@ class _Run:
             decisive, modifiers = (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
         else:
             decisive, modifiers = self._traced_stage(stage, cs)
-        applied = self.decision.applied_rules
-        applied.extend(cr.id for cr in modifiers)
+        applied = self.applied
+        applied.extend([cr.id for cr in modifiers])
         if decisive is not None and not decisive.modifiers:  # else it is among the modifiers already
             applied.append(decisive.id)
         return decisive, modifiers
@@ -256,14 +294,14 @@ def _window_text(cr: CompiledRule) -> str:
 # --- the stages ---------------------------------------------------------------------------------
 
 
-def _hold_stage(run: _Run) -> None:
+def _hold_stage(run: Run) -> None:
     _, mods = run.run_stage("hold")
     for cr in mods:
         for a in cr.modifiers:
-            run.decision.holds.append(HoldOut(rule=cr.id, reason=a.reason, queue=a.queue))
+            run.holds.append((cr.id, a.reason, a.queue))
 
 
-def _substitution_stage(run: _Run) -> list[OrderLine]:
+def _substitution_stage(run: Run) -> list[OrderLine]:
     lines = list(run.order.lines)
     catalog = run.catalog
     for i, line in enumerate(run.order.lines):
@@ -278,11 +316,11 @@ def _substitution_stage(run: _Run) -> list[OrderLine]:
                               f"line {i}: {line.sku} is out of stock and none of "
                               f"{', '.join(cr.decisive.with_)} has {line.qty} in stock", cr.id)
             else:
-                run.decision.applied_rules.append(cr.id)
+                run.applied.append(cr.id)
                 lines[i] = line.model_copy(update={"sku": pick})
-                run.decision.substitutions.append(SubstitutionOut(line=i, from_=line.sku, to=pick, rule=cr.id))
+                run.substitutions.append((i, line.sku, pick, cr.id))
             break
-    if run.decision.substitutions:
+    if run.substitutions:
         set_line_facts(run.facts, run.order, lines, catalog)
     return lines
 
@@ -295,7 +333,7 @@ def _fillers(catalog: Catalog, lines: list[OrderLine]) -> tuple[str, ...]:
     return catalog.warehouses_that_fill(tuple(sorted(need.items())))
 
 
-def _default_warehouse(run: _Run, fillers: tuple[str, ...], excluded: set[str]) -> str | None:
+def _default_warehouse(run: Run, fillers: tuple[str, ...], excluded: set[str]) -> str | None:
     f, catalog = run.facts, run.catalog
     candidates = [w for w in fillers if w not in excluded]
     if not candidates:
@@ -322,7 +360,7 @@ def _default_warehouse(run: _Run, fillers: tuple[str, ...], excluded: set[str]) 
     return min(tied, key=cost_key)
 
 
-def _routing_stage(run: _Run, lines: list[OrderLine]) -> tuple[str | None, str]:
+def _routing_stage(run: Run, lines: list[OrderLine]) -> tuple[str | None, str]:
     decisive, mods = run.run_stage("routing")
     unknown = sorted({line.sku for line in lines if line.sku not in run.catalog.skus})
     if unknown:
@@ -348,15 +386,15 @@ def _routing_stage(run: _Run, lines: list[OrderLine]) -> tuple[str | None, str]:
             run.exception("routing", "no_preferred_warehouse",
                           f"none of {', '.join(a.warehouses)} can fill every line", rid)
             return None, f"rule:{rid}"
-    reported = len(run.decision.exceptions)
+    reported = len(run.exceptions)
     wh = _default_warehouse(run, fillers, excluded)
-    if wh is None and len(run.decision.exceptions) == reported:
+    if wh is None and len(run.exceptions) == reported:
         run.exception("routing", "no_warehouse_can_fill",
                       "no warehouse" + (" left after exclusions" if excluded else "") + " can fill every line")
     return wh, "default"
 
 
-def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
+def _carrier_stage(run: Run, origin: str) -> tuple[Quote | None, str]:
     f, catalog = run.facts, run.catalog
     set_shipment_facts(f, origin, catalog)
     decisive, mods = run.run_stage("carrier")
@@ -400,41 +438,55 @@ def _carrier_stage(run: _Run, origin: str) -> tuple[Quote | None, str]:
     return best, f"rule:{rid}"
 
 
-def _finishing_stage(run: _Run) -> None:
+def _finishing_stage(run: Run) -> None:
     _, mods = run.run_stage("finishing")
-    d = run.decision
     for cr in mods:
         for a in cr.modifiers:
-            if a.action == "add_tag" and a.tag not in d.tags:
-                d.tags.append(a.tag)
+            if a.action == "add_tag":
+                if a.tag not in run.tags:
+                    run.tags.append(a.tag)
             elif a.action == "require_signature":
-                d.signature_required = True
+                run.signature_required = True
             elif a.action == "insure":
-                d.insured = True
+                run.insured = True
 
 
-# --- entry point -----------------------------------------------------------------------------------
+# --- entry points ----------------------------------------------------------------------------------
+
+
+def run_order(order: Order, crs: CompiledRuleSet, catalog: Catalog, *, trace: bool = False,
+              as_of: datetime | None = None, facts: Facts | None = None) -> Run:
+    """Decide one order, leaving the result as plain values. ``facts`` may pass the order's
+    facts (``order_facts``) when the caller has them; they are updated in place."""
+    run = Run(order, crs, catalog, trace, as_of or datetime.now(timezone.utc), facts)
+    if order.client not in catalog.clients:
+        run.exception("hold", "unknown_client", f"client {order.client!r} is not in the catalog "
+                      "(client codes are exact, e.g. ACME)")
+    _hold_stage(run)
+    lines = run.lines = _substitution_stage(run)
+    run.warehouse, run.routed_by = _routing_stage(run, lines)
+    if run.warehouse is not None:
+        run.quote, run.decided_by = _carrier_stage(run, run.warehouse)
+    _finishing_stage(run)
+    return run
 
 
 def decide(order: Order, ruleset: CompiledRuleSet | RuleSet | Iterable[Rule], catalog: Catalog, *,
            trace: bool = False, as_of: datetime | None = None) -> Decision:
     """The decision for one order. Pass a compiled rule set when deciding many orders."""
     crs = ruleset if isinstance(ruleset, CompiledRuleSet) else compile_rules(ruleset)
-    run = _Run(order, crs, catalog, trace, as_of or datetime.now(timezone.utc))
-    d = run.decision
-    d.tags.extend(dict.fromkeys(order.tags))
-    if order.client not in catalog.clients:
-        run.exception("hold", "unknown_client", f"client {order.client!r} is not in the catalog "
-                      "(client codes are exact, e.g. ACME)")
-    _hold_stage(run)
-    lines = _substitution_stage(run)
-    origin, routed_by = _routing_stage(run, lines)
-    q, decided_by = _carrier_stage(run, origin) if origin is not None else (None, "default")
-    d.shipments.append(Shipment(
-        warehouse=origin, lines=list(range(len(lines))), zone=run.facts.get("shipment.zone"),
+    run = run_order(order, crs, catalog, trace=trace, as_of=as_of)
+    q = run.quote
+    shipment = Shipment(
+        warehouse=run.warehouse, lines=list(range(len(run.lines))), zone=run.facts.get("shipment.zone"),
         carrier=q.carrier if q else None, service=q.service if q else None,
         cost=Money(amount=q.cost, currency=catalog.spec.currency) if q else None,
-        transit_days=q.transit_days if q else None, routed_by=routed_by, decided_by=decided_by))
-    _finishing_stage(run)
-    d.held = bool(d.holds or d.exceptions)
-    return d
+        transit_days=q.transit_days if q else None, routed_by=run.routed_by, decided_by=run.decided_by)
+    return Decision(
+        order_id=order.id, ruleset=crs.version, held=run.held,
+        holds=[HoldOut(rule=r, reason=why, queue=queue) for r, why, queue in run.holds],
+        substitutions=[SubstitutionOut(line=i, from_=a, to=b, rule=r) for i, a, b, r in run.substitutions],
+        shipments=[shipment], tags=run.tags, signature_required=run.signature_required,
+        insured=run.insured,
+        exceptions=[ExceptionOut(code=c, message=m, stage=st, rule=r) for c, m, st, r in run.exceptions],
+        applied_rules=run.applied, trace=run.trace)

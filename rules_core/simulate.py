@@ -18,8 +18,9 @@ from typing import Any, Iterable, Iterator
 from pydantic import BaseModel, Field
 
 from rules_core.catalog import Catalog
-from rules_core.engine import CompiledRuleSet, compile_rules, decide
-from rules_core.models import Decision, Order, Rule, rule_json, ruleset_hash_of_json
+from rules_core.engine import CompiledRuleSet, Run, compile_rules, run_order
+from rules_core.facts import order_facts
+from rules_core.models import Order, Rule, rule_json, ruleset_hash_of_json
 
 DEFAULT_AS_OF = datetime(2026, 12, 1, tzinfo=timezone.utc)
 SUMMARY_EXAMPLES = 10  # changed orders carried in a summary
@@ -44,28 +45,32 @@ class Outcome(BaseModel):
     exceptions: list[str] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, d: Decision) -> "Outcome":
-        s = d.shipments[0] if d.shipments else None
-        return cls(
-            held=d.held,
-            holds=[h.reason for h in d.holds],
-            substitutions=[f"{x.from_}->{x.to}" for x in d.substitutions],
-            warehouse=s.warehouse if s else None,
-            service=s.service if s else None,
-            carrier=s.carrier if s else None,
-            cost=s.cost.amount if s and s.cost else None,
-            transit_days=s.transit_days if s else None,
-            routed_by=s.routed_by if s else None,
-            decided_by=s.decided_by if s else None,
-            tags=d.tags,
-            signature_required=d.signature_required,
-            insured=d.insured,
-            exceptions=[e.code for e in d.exceptions],
-        )
+    def of(cls, values: "OutcomeValues") -> "Outcome":
+        return cls(**dict(zip(_FIELDS, values)))
 
 
+# An outcome as a plain tuple, in this order: the fields a dry run compares come first (their
+# slice is compared as one tuple), then the ones it only reports. Outcome models are built only
+# for the orders that changed.
 _COMPARED = ("held", "holds", "substitutions", "warehouse", "service", "tags",
              "signature_required", "insured", "exceptions")
+_FIELDS = _COMPARED + ("carrier", "cost", "transit_days", "routed_by", "decided_by")
+_N = len(_COMPARED)
+OutcomeValues = tuple
+_WAREHOUSE, _SERVICE, _CARRIER, _COST, _DAYS, _EXC = (
+    _FIELDS.index(k) for k in ("warehouse", "service", "carrier", "cost", "transit_days", "exceptions"))
+
+
+def outcome_values(run: Run) -> OutcomeValues:
+    q = run.quote
+    if q is None:
+        tail: tuple = (None, None, None, run.routed_by, run.decided_by)
+    else:
+        tail = (q.carrier, q.cost, q.transit_days, run.routed_by, run.decided_by)
+    return (bool(run.holds or run.exceptions), tuple(h[1] for h in run.holds),
+            tuple(f"{a}->{b}" for _, a, b, _ in run.substitutions) if run.substitutions else (),
+            run.warehouse, q.service if q else None, tuple(run.tags), run.signature_required, run.insured,
+            tuple(e[0] for e in run.exceptions) if run.exceptions else ()) + tail
 
 
 class OrderChange(BaseModel):
@@ -156,24 +161,22 @@ def compiled(rules: list[Rule], version: str) -> CompiledRuleSet:
     return hit
 
 
-_BASELINES: "OrderedDict[tuple, tuple[list[Order], list[Outcome]]]" = OrderedDict()
+_BASELINES: "OrderedDict[tuple, tuple[list[Order], list[OutcomeValues]]]" = OrderedDict()
 
 
-def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime) -> list[Outcome]:
-    """The current rule set's outcomes on ``orders``, remembered for the next dry run.
+def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog,
+                      when: datetime) -> list[OutcomeValues] | None:
+    """The current rule set's outcomes on ``orders`` remembered from an earlier dry run, or None.
 
     Drafting runs many dry runs against the same active rule set and the same sample orders;
     their baseline is deterministic, so it is computed once. The cache holds the very order
     objects it was computed for and is only used for those (identity, not equality).
     """
-    key = _baseline_key(crs, orders, catalog, when)
-    hit = _BASELINES.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], orders)):
-        _BASELINES.move_to_end(key)
+    hit = _BASELINES.get(_baseline_key(crs, orders, catalog, when))
+    if hit is not None and len(hit[0]) == len(orders) and all(a is b for a, b in zip(hit[0], orders)):
+        _BASELINES.move_to_end(_baseline_key(crs, orders, catalog, when))
         return hit[1]
-    outcomes = [Outcome.of(decide(o, crs, catalog, as_of=when)) for o in orders]
-    remember_baseline(crs, orders, catalog, when, outcomes)
-    return outcomes
+    return None
 
 
 def _baseline_key(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime) -> tuple:
@@ -181,7 +184,7 @@ def _baseline_key(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, w
 
 
 def remember_baseline(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime,
-                      outcomes: list[Outcome]) -> None:
+                      outcomes: list[OutcomeValues]) -> None:
     """Keep ``outcomes`` as the baseline of ``crs`` on ``orders``. A dry run remembers its
     proposed set's outcomes too: once that set is approved, the next draft's dry run is warm."""
     _BASELINES[_baseline_key(crs, orders, catalog, when)] = (list(orders), outcomes)
@@ -199,8 +202,8 @@ def merge_rules(current: Iterable[Rule], proposed: Iterable[Rule], removed: Iter
     return list(merged.values())
 
 
-def _mix(outcomes: list[Outcome], attr: str) -> dict[str, int]:
-    return dict(Counter(getattr(o, attr) or "(none)" for o in outcomes).most_common())
+def _mix(outcomes: list[OutcomeValues], index: int) -> dict[str, int]:
+    return dict(Counter(o[index] or "(none)" for o in outcomes).most_common())
 
 
 def simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Order], catalog: Catalog, *,
@@ -231,51 +234,66 @@ def _simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Or
     watch = set(added) | set(changed_ids)
 
     crs_before = before or compiled(current, ruleset_hash_of_json(old))
-    crs_after = compile_rules(after_rules, version=ruleset_hash_of_json(new))
+    crs_after = compile_rules(after_rules, version=ruleset_hash_of_json(new), reuse=crs_before)
     when = as_of or DEFAULT_AS_OF
     outs_before = baseline_outcomes(crs_before, orders, catalog, when)
-    outs_after: list[Outcome] = []
+    cold = outs_before is None
+    if cold:  # decide both sets in one pass, sharing each order's facts
+        outs_before = []
+    outs_after: list[OutcomeValues] = []
     changes: list[OrderChange] = []
     rule_orders: Counter[str] = Counter()
     new_exc: Counter[str] = Counter()
     n_changed = newly_held = released = 0
-    for order, o0 in zip(orders, outs_before):
-        d1 = decide(order, crs_after, catalog, as_of=when)
-        o1 = Outcome.of(d1)
+    for i, order in enumerate(orders):
+        facts = order_facts(order, catalog, when)
+        if cold:
+            o0 = outcome_values(run_order(order, crs_before, catalog, as_of=when, facts=dict(facts)))
+            outs_before.append(o0)
+        else:
+            o0 = outs_before[i]
+        r1 = run_order(order, crs_after, catalog, as_of=when, facts=facts)
+        o1 = outcome_values(r1)
         outs_after.append(o1)
-        for rid in set(d1.applied_rules) & watch:
-            rule_orders[rid] += 1
-        for code in set(o1.exceptions) - set(o0.exceptions):
-            new_exc[code] += 1
-        diff = [k for k in _COMPARED if getattr(o0, k) != getattr(o1, k)]
-        if not diff:
+        if watch:
+            for rid in watch.intersection(r1.applied):
+                rule_orders[rid] += 1
+        if o1[_EXC]:
+            for code in set(o1[_EXC]).difference(o0[_EXC]):
+                new_exc[code] += 1
+        if o0[:_N] == o1[:_N]:
             continue
         n_changed += 1
-        newly_held += (not o0.held) and o1.held
-        released += o0.held and not o1.held
+        held0, held1 = o0[0], o1[0]  # "held" comes first
+        newly_held += (not held0) and held1
+        released += held0 and not held1
         if max_changes is None or len(changes) < max_changes:
-            changes.append(OrderChange(order_id=order.id, client=order.client, changed=diff, before=o0, after=o1))
+            diff = [k for k, a, b in zip(_COMPARED, o0, o1) if a != b]
+            changes.append(OrderChange(order_id=order.id, client=order.client, changed=diff,
+                                       before=Outcome.of(o0), after=Outcome.of(o1)))
 
+    if cold:
+        remember_baseline(crs_before, orders, catalog, when, outs_before)
     # Once this proposal is approved, its rules are the active set: keep what was computed.
     remember_baseline(crs_after, orders, catalog, when, outs_after)
     _COMPILED[crs_after.version] = crs_after
     while len(_COMPILED) > 4:
         _COMPILED.popitem(last=False)
 
-    def total_cost(outs: list[Outcome]) -> float:
-        return round(sum(o.cost or 0.0 for o in outs), 2)
+    def total_cost(outs: list[OutcomeValues]) -> float:
+        return round(sum(o[_COST] or 0.0 for o in outs), 2)
 
-    def avg_days(outs: list[Outcome]) -> float | None:
-        days = [o.transit_days for o in outs if o.transit_days is not None]
+    def avg_days(outs: list[OutcomeValues]) -> float | None:
+        days = [o[_DAYS] for o in outs if o[_DAYS] is not None]
         return round(sum(days) / len(days), 3) if days else None
 
     return Impact(
         orders=len(orders), changed=n_changed, added_rules=added, changed_rules=changed_ids,
         removed_rules=gone, rule_orders={rid: rule_orders.get(rid, 0) for rid in sorted(watch)},
         newly_held=newly_held, released=released,
-        warehouse_mix=Mix(before=_mix(outs_before, "warehouse"), after=_mix(outs_after, "warehouse")),
-        carrier_mix=Mix(before=_mix(outs_before, "carrier"), after=_mix(outs_after, "carrier")),
-        service_mix=Mix(before=_mix(outs_before, "service"), after=_mix(outs_after, "service")),
+        warehouse_mix=Mix(before=_mix(outs_before, _WAREHOUSE), after=_mix(outs_after, _WAREHOUSE)),
+        carrier_mix=Mix(before=_mix(outs_before, _CARRIER), after=_mix(outs_after, _CARRIER)),
+        service_mix=Mix(before=_mix(outs_before, _SERVICE), after=_mix(outs_after, _SERVICE)),
         cost_before=total_cost(outs_before), cost_after=total_cost(outs_after),
         transit_days_before=avg_days(outs_before), transit_days_after=avg_days(outs_after),
         new_exceptions=dict(new_exc.most_common()), changes=changes,

@@ -69,12 +69,12 @@ def test_a_dry_run_remembers_its_proposed_set_as_the_next_baseline(catalog):
     orders = generate_orders(300, seed=8)
     first = simulate([], [HOLD_BIG], orders, catalog)
     calls = []
-    real = sim.decide
-    sim.decide = lambda *a, **k: calls.append(1) or real(*a, **k)
+    real = sim.run_order
+    sim.run_order = lambda *a, **k: calls.append(1) or real(*a, **k)
     try:
         second = simulate([HOLD_BIG], [FEDEX], orders, catalog)
     finally:
-        sim.decide = real
+        sim.run_order = real
     assert len(calls) == len(orders)  # only the proposed set was decided: the baseline was remembered
     assert second.changed > 0 and first.changed > 0
     fresh = simulate([HOLD_BIG], [FEDEX], generate_orders(300, seed=8), catalog)  # new order objects
