@@ -176,6 +176,7 @@ class Catalog:
         self.sku_weight_lb = {k.code: k.weight_lb for k in s.skus}
         self.weight_limits = sorted({v.max_weight_lb for v in s.services})
         self.quote_cache: dict[tuple, list] = {}
+        self.eligibility_cache: dict[tuple, list] = {}  # a few hundred keys at most
         self._zone_keys: dict[tuple[str, str | None], dict[str, int]] = {}
         self._das_cache: dict[str, bool] = {}
         self.sku_volume_in3 = {k.code: k.volume_in3 for k in s.skus}

@@ -48,40 +48,48 @@ def eligible_quotes(origin: str, facts: dict[str, Any], catalog: Catalog) -> lis
     """Quotes of every eligible service from ``origin``, cheapest first (cost, then transit
     days, then code).
 
-    The full list is memoised on the catalog under everything eligibility and price depend
-    on: many orders share it, and the rate tables never change while a catalog is loaded.
+    Memoised on the catalog at two levels, under everything eligibility and price depend on:
+    which services are eligible, and their quotes. Many orders share both, and the rate tables
+    never change while a catalog is loaded.
     """
     weight = facts["order.weight"]
     if weight is None:
         return []
     country, postal, region = facts["dest.country"], facts["dest.postal_code"], facts["dest.region"]
     rz = catalog.rate_zone(origin, country, postal)
+    if rz is None:
+        return []
     # Eligibility depends on the weight only through the service limits it exceeds, on the
     # region only where a service is limited to some regions, and on the postal code only
-    # through the zone and the delivery-area surcharge.
-    key = (origin, country, region if region in catalog.restricted_regions else None, rz,
-           catalog.in_delivery_area(country, postal), facts["dest.residential"], facts["dest.po_box"],
-           facts["order.hazmat"], facts["_billable_weight"],
-           bisect.bisect_left(catalog.weight_limits, weight - 1e-9))
+    # through the zone (known here); the price on the zone, the billable weight, the
+    # residential flag and the delivery-area surcharge.
+    eligibility = (origin, country, region if region in catalog.restricted_regions else None,
+                   facts["dest.po_box"], facts["order.hazmat"],
+                   bisect.bisect_left(catalog.weight_limits, weight - 1e-9))
+    key = (eligibility, rz, catalog.in_delivery_area(country, postal), facts["dest.residential"],
+           facts["_billable_weight"])
     cache = catalog.quote_cache
     every = cache.get(key)
     if every is None:
-        every = _all_quotes(origin, facts, catalog, rz) if rz is not None else []
+        services = catalog.eligibility_cache.get(eligibility)
+        if services is None:
+            services = catalog.eligibility_cache[eligibility] = [svc for svc in catalog.services.values()
+                                             if ineligible_reason(svc, origin, facts, catalog) is None]
+        every = _quotes(services, facts, catalog, rz)
         if len(cache) > 200_000:
             cache.clear()
         cache[key] = every
     return every
 
 
-def _all_quotes(origin: str, facts: dict[str, Any], catalog: Catalog, rz: str) -> list[Quote]:
-    """Every service ``ineligible_reason`` lets through, priced from the tables."""
+def _quotes(services: list[Service], facts: dict[str, Any], catalog: Catalog, rz: str) -> list[Quote]:
+    """The eligible ``services`` priced from the tables, cheapest first."""
     out = []
-    for svc in catalog.services.values():
-        if ineligible_reason(svc, origin, facts, catalog) is not None:
-            continue
+    billable, residential = facts["_billable_weight"], facts["dest.residential"]
+    postal, country = facts["dest.postal_code"], facts["dest.country"]
+    for svc in services:
         days = catalog.transit_days(svc.code, rz)
-        cost = catalog.shipment_cost(svc.code, rz, facts["_billable_weight"], facts["dest.residential"],
-                                     facts["dest.postal_code"], facts["dest.country"])
+        cost = catalog.shipment_cost(svc.code, rz, billable, residential, postal, country)
         if days is not None and cost is not None:
             out.append(Quote(svc.code, svc.carrier, cost, days))
     out.sort(key=_cheapest_key)  # callers rely on cheapest-first order
