@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import AbstractSet, Any, Callable, Iterable
 
 from rules_core.catalog import Catalog
 from rules_core.conditions import (
@@ -59,6 +59,7 @@ from rules_core.shipping import (
 )
 
 ALL_CLIENTS = "*"
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(eq=False)  # compared by identity: comparing the pydantic rules is slow and never needed
@@ -75,10 +76,13 @@ class CompiledRule:
         self.id = self.rule.id
 
 
+StageFunction = Callable[[Facts], tuple[CompiledRule | None, list[CompiledRule]]]
+
+
 @dataclass
 class CompiledStage:
     rules: list[CompiledRule]
-    fast: Callable[[Facts], tuple[int, list[int]]]
+    fast: StageFunction
 
 
 @dataclass
@@ -121,17 +125,20 @@ def _rule_order(cr: CompiledRule) -> tuple[int, str]:
     return (-cr.rule.priority, cr.rule.id)
 
 
-def _stage_function(name: str, rules: list[CompiledRule]) -> Callable[[Facts], tuple[int, list[int]]]:
-    """One function per (client, stage): returns (index of the deciding rule or -1, indices of the
-    matching rules with modifiers). Modifier rules are all tested; then the decisive rules in
-    priority order, returning at the first match. A rule with both kinds is tested in both
-    places (its condition has no side effects, so testing it twice is only time)."""
+def _stage_function(name: str, rules: list[CompiledRule]) -> StageFunction:
+    """One function per (client, stage): returns (the deciding rule or None, the matching
+    rules with modifiers). Modifier rules are all tested; then the decisive rules in priority
+    order, returning at the first match. A rule with both kinds is tested in both places (its
+    condition has no side effects, so testing it twice is only time)."""
     sb = SourceBuilder()
     conds = [_condition_source(cr, sb) for cr in rules]
+    rule_ref = sb.const(tuple(rules))
     body = ["c = F['order.created_at']", "m = []"]
-    body += [f"if {cond}: m.append({i})" for i, (cr, cond) in enumerate(zip(rules, conds)) if cr.modifiers]
-    body += [f"if {cond}: return {i}, m" for i, (cr, cond) in enumerate(zip(rules, conds)) if cr.decisive]
-    body.append("return -1, m")
+    body += [f"if {cond}: m.append({rule_ref}[{i}])" for i, (cr, cond) in enumerate(zip(rules, conds))
+             if cr.modifiers]
+    body += [f"if {cond}: return {rule_ref}[{i}], m" for i, (cr, cond) in enumerate(zip(rules, conds))
+             if cr.decisive]
+    body.append("return None, m")
     return build_function(name, body, sb)
 
 
@@ -249,15 +256,14 @@ class Run:
         cs = self.stages[stage]
         if not cs.rules:
             return None, []
-        if not self.tracing:
-            d, m = cs.fast(self.facts)
-            decisive, modifiers = (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
-        else:
+        if self.tracing:
             decisive, modifiers = self._traced_stage(stage, cs)
-        applied = self.applied
-        applied.extend([cr.id for cr in modifiers])
+        else:
+            decisive, modifiers = cs.fast(self.facts)
+        if modifiers:
+            self.applied.extend([cr.id for cr in modifiers])
         if decisive is not None and not decisive.modifiers:  # else it is among the modifiers already
-            applied.append(decisive.id)
+            self.applied.append(decisive.id)
         return decisive, modifiers
 
     def _traced_stage(self, stage: str, cs: CompiledStage) -> tuple[CompiledRule | None, list[CompiledRule]]:
@@ -333,7 +339,7 @@ def _fillers(catalog: Catalog, lines: list[OrderLine]) -> tuple[str, ...]:
     return catalog.warehouses_that_fill(tuple(sorted(need.items())))
 
 
-def _default_warehouse(run: Run, fillers: tuple[str, ...], excluded: set[str]) -> str | None:
+def _default_warehouse(run: Run, fillers: tuple[str, ...], excluded: AbstractSet[str]) -> str | None:
     f, catalog = run.facts, run.catalog
     candidates = [w for w in fillers if w not in excluded]
     if not candidates:
@@ -362,11 +368,12 @@ def _default_warehouse(run: Run, fillers: tuple[str, ...], excluded: set[str]) -
 
 def _routing_stage(run: Run, lines: list[OrderLine]) -> tuple[str | None, str]:
     decisive, mods = run.run_stage("routing")
-    unknown = sorted({line.sku for line in lines if line.sku not in run.catalog.skus})
-    if unknown:
+    skus = run.catalog.skus
+    if any(line.sku not in skus for line in lines):
+        unknown = sorted({line.sku for line in lines if line.sku not in skus})
         run.exception("routing", "unknown_sku", f"SKU not in the catalog: {', '.join(unknown)}")
         return None, "default"
-    excluded = {w for cr in mods for a in cr.modifiers for w in a.warehouses}
+    excluded = {w for cr in mods for a in cr.modifiers for w in a.warehouses} if mods else _NONE
     fillers = _fillers(run.catalog, lines)
     if decisive is not None:
         a, rid = decisive.decisive, decisive.id
@@ -398,8 +405,11 @@ def _carrier_stage(run: Run, origin: str) -> tuple[Quote | None, str]:
     f, catalog = run.facts, run.catalog
     set_shipment_facts(f, origin, catalog)
     decisive, mods = run.run_stage("carrier")
-    ex_services = {s for cr in mods for a in cr.modifiers for s in (a.services or ())}
-    ex_carriers = {c for cr in mods for a in cr.modifiers for c in (a.carriers or ())}
+    if mods:
+        ex_services = {s for cr in mods for a in cr.modifiers for s in (a.services or ())}
+        ex_carriers = {c for cr in mods for a in cr.modifiers for c in (a.carriers or ())}
+    else:
+        ex_services = ex_carriers = _NONE
 
     def allowed(code: str) -> bool:
         return code not in ex_services and catalog.services[code].carrier not in ex_carriers

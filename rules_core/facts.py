@@ -24,55 +24,6 @@ def utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
-def line_facts(lines: list[OrderLine], catalog: Catalog) -> list[LineFacts]:
-    out = []
-    for line in lines:
-        sku = catalog.skus.get(line.sku)
-        out.append({
-            "line.sku": line.sku,
-            "line.qty": line.qty,
-            "line.category": sku.category if sku else None,
-            "line.hazmat": sku.hazmat if sku else None,
-        })
-    return out
-
-
-def _derived_weight_lb(lines: list[OrderLine], catalog: Catalog) -> float | None:
-    weights = catalog.sku_weight_lb
-    total = 0.0
-    for line in lines:
-        w = weights.get(line.sku)
-        if w is None:
-            return None
-        total += w * line.qty
-    return round(total, 6) if lines else None
-
-
-def _derived_value(lines: list[OrderLine], catalog: Catalog) -> float | None:
-    total = 0.0
-    for line in lines:
-        price = line.unit_price
-        if price is None:
-            sku = catalog.skus.get(line.sku)
-            if sku is None:
-                return None
-            price = sku.price
-        total += price * line.qty
-    return round(total, 2) if lines else None
-
-
-def dim_weight_lb(lines: list[OrderLine], catalog: Catalog) -> float | None:
-    """Dimensional weight of the lines packed together, rounded up to the whole lb."""
-    volumes = catalog.sku_volume_in3
-    volume = 0.0
-    for line in lines:
-        v = volumes.get(line.sku)
-        if v is None:
-            return None
-        volume += v * line.qty
-    return float(math.ceil(volume / catalog.spec.dim_divisor)) if lines else None
-
-
 def order_facts(order: Order, catalog: Catalog, as_of: datetime | None = None) -> Facts:
     """Every order-level fact of the field registry (shipment facts come later, per origin)."""
     created = utc(order.created_at) if order.created_at else (utc(as_of) if as_of else None)
@@ -97,23 +48,52 @@ def order_facts(order: Order, catalog: Catalog, as_of: datetime | None = None) -
 
 
 def set_line_facts(facts: Facts, order: Order, lines: list[OrderLine], catalog: Catalog) -> None:
-    """(Re)compute the facts that depend on the lines, e.g. after a substitution."""
-    lf = line_facts(lines, catalog)
+    """(Re)compute the facts that depend on the lines, e.g. after a substitution.
+
+    One pass over the lines, as this runs for every order decided. Derived weight, value and
+    dimensional weight are unknown (None) when any line's SKU lacks what they need; the
+    dimensional weight packs all lines together and rounds up to the whole lb.
+    """
+    skus, weights, volumes = catalog.skus, catalog.sku_weight_lb, catalog.sku_volume_in3
+    lf: list[LineFacts] = []
+    units = 0
+    hazmat = False
+    weight: float | None = 0.0
+    value: float | None = 0.0
+    volume: float | None = 0.0
+    for line in lines:
+        code, qty = line.sku, line.qty
+        sku = skus.get(code)
+        units += qty
+        if sku is None:
+            lf.append({"line.sku": code, "line.qty": qty, "line.category": None, "line.hazmat": None})
+        else:
+            lf.append({"line.sku": code, "line.qty": qty, "line.category": sku.category, "line.hazmat": sku.hazmat})
+            hazmat = hazmat or bool(sku.hazmat)
+        w = weights.get(code)
+        weight = None if w is None or weight is None else weight + w * qty
+        v = volumes.get(code)
+        volume = None if v is None or volume is None else volume + v * qty
+        if value is not None:
+            price = line.unit_price
+            if price is None:
+                price = sku.price if sku is not None else None
+            value = None if price is None else value + price * qty
     facts["lines"] = lf
     facts["order.line_count"] = len(lines)
-    facts["order.unit_count"] = sum(line.qty for line in lines)
-    facts["order.hazmat"] = any(bool(f["line.hazmat"]) for f in lf)
+    facts["order.unit_count"] = units
+    facts["order.hazmat"] = hazmat
     if order.weight is not None:
         facts["order.weight"] = to_base(order.weight.value, order.weight.unit)
     else:
-        facts["order.weight"] = _derived_weight_lb(lines, catalog)
+        facts["order.weight"] = round(weight, 6) if lines and weight is not None else None
     if order.value is not None:
         facts["order.value"] = order.value.amount
         facts["order.currency"] = order.value.currency
     else:
-        facts["order.value"] = _derived_value(lines, catalog)
+        facts["order.value"] = round(value, 2) if lines and value is not None else None
         facts["order.currency"] = order.currency
-    dim = dim_weight_lb(lines, catalog)
+    dim = float(math.ceil(volume / catalog.spec.dim_divisor)) if lines and volume is not None else None
     weight = facts["order.weight"]
     facts["_dim_weight"] = dim
     facts["_billable_weight"] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any
+from typing import AbstractSet, Any
 
 from rules_core.catalog import Catalog, Service
 
@@ -96,7 +96,7 @@ def _quotes(services: list[Service], facts: dict[str, Any], catalog: Catalog, rz
     return out
 
 
-def allowed_quotes(quotes: list[Quote], services: set[str], carriers: set[str]) -> list[Quote]:
+def allowed_quotes(quotes: list[Quote], services: AbstractSet[str], carriers: AbstractSet[str]) -> list[Quote]:
     """Quotes whose service and carrier are not excluded."""
     if not services and not carriers:
         return quotes

@@ -646,9 +646,7 @@ def rulewright_outcomes(order: Order, crs: CompiledRuleSet, catalog: Catalog, *,
     stages = crs.for_client(order.client)
 
     def run(stage: str) -> tuple[CompiledRule | None, list[CompiledRule]]:
-        cs = stages[stage]
-        d, m = cs.fast(f)
-        return (cs.rules[d] if d >= 0 else None), [cs.rules[i] for i in m]
+        return stages[stage].fast(f)
 
     def decided(cr: CompiledRule | None) -> dict[str, Any] | None:
         return {"rule": cr.id, "action": _action_json(cr.decisive)} if cr else None
