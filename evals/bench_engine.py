@@ -4,7 +4,9 @@ Measures, in one run on one core:
 - decide: orders/s with a 1,000-rule set over the three demo clients and 20,000 generated
   orders, tracing off and on (median of repeats);
 - decide through the command line, JSON in and out, after start-up;
-- simulate: a 50-rule change against 10,000 sample orders;
+- simulate: a 50-rule change against 10,000 sample orders, cold (the first dry run of a fresh
+  process: nothing compiled, no baseline, empty catalog caches) and warm (later drafts against
+  the same active set);
 - validate: a 1,000-rule set including rule-set findings.
 """
 
@@ -86,21 +88,35 @@ def bench_cli(n_orders: int) -> dict[str, float]:
             "orders_per_s_after_startup": round(n_orders / max(total - startup, 1e-9))}
 
 
-def bench_simulate(n_change: int, n_orders: int, repeats: int) -> dict[str, float]:
-    cat = demo_catalog()
-    current = generate_rules(1000)
-    proposed = generate_rules(n_change, seed=99)
-    orders = generate_orders(n_orders, seed=7)
+def _simulate_inputs(n_change: int, n_orders: int) -> tuple:
+    return demo_catalog(), generate_rules(1000), generate_rules(n_change, seed=99), generate_orders(n_orders, seed=7)
+
+
+def _cold_simulate_once(n_change: int, n_orders: int) -> float:
+    """One dry run in this process, the first: nothing compiled, no baseline, empty catalog caches."""
+    cat, current, proposed, orders = _simulate_inputs(n_change, n_orders)
     t = time.perf_counter()
     simulate(current, proposed, orders, cat)
-    cold = time.perf_counter() - t  # decides every order twice: current and proposed rules
+    return time.perf_counter() - t
+
+
+def bench_simulate(n_change: int, n_orders: int, repeats: int) -> dict[str, float]:
+    # Cold: each run in a fresh process, so the figure is what a one-off dry run costs.
+    colds = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-m", "evals.bench_engine", "--cold-simulate-once",
+                              str(n_change), str(n_orders)], check=True, capture_output=True, text=True)
+        colds.append(float(out.stdout))
+    cat, current, _, orders = _simulate_inputs(n_change, n_orders)
+    simulate(current, generate_rules(n_change, seed=99), orders, cat)
     others = [generate_rules(n_change, seed=100 + i) for i in range(repeats)]
     times = []
     for change in others:  # later drafts against the same active set reuse its baseline
         t = time.perf_counter()
         simulate(current, change, orders, cat)
         times.append(time.perf_counter() - t)
-    return {"change_rules": n_change, "orders": n_orders, "cold_seconds": round(cold, 3),
+    return {"change_rules": n_change, "orders": n_orders,
+            "cold_seconds_median": round(statistics.median(colds), 3), "cold_seconds_max": round(max(colds), 3),
             "warm_seconds_median": round(statistics.median(times), 3)}
 
 
@@ -117,7 +133,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cold-simulate-once", nargs=2, type=int, metavar=("CHANGE", "ORDERS"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cold_simulate_once:
+        print(round(_cold_simulate_once(*args.cold_simulate_once), 4))
+        return
     q = args.quick
     figures = {
         "decide": bench_decide(1000, 2000 if q else 20000, args.repeats),
