@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.answers import Pending, ask_again, resolve_offline
 from assistant.llm.client import Usage
 from assistant.llm.errors import LLMError
 from assistant.llm.settings import LLMSettings, load_llm_settings
@@ -53,8 +54,11 @@ class DraftResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     source: Source = "offline"
     diff: list[RuleChange] = Field(default_factory=list)
+    request: str | None = Field(default=None, description="the request drafted: with an answer to a question "
+                                "fitted in, the earlier request completed by it")
     # Shown to people; not part of the JSON contract.
     rationale: str | None = Field(default=None, exclude=True)
+    pending: Pending | None = Field(default=None, exclude=True, description="the question asked, for the answer")
 
     def to_json(self) -> dict[str, Any]:
         out = self.model_dump(mode="json", exclude={"rules", "rationale"})
@@ -62,7 +66,8 @@ class DraftResult(BaseModel):
         return {k: out[k] for k in CONTRACT_KEYS}
 
 
-CONTRACT_KEYS = ("status", "rules", "english", "findings", "question", "error", "impact", "usage", "source", "diff")
+CONTRACT_KEYS = ("status", "rules", "english", "findings", "question", "error", "impact", "usage", "source", "diff",
+                 "request")
 
 
 def active_rules() -> list[Rule]:
@@ -77,12 +82,16 @@ def active_rules() -> list[Rule]:
 def draft(text: str, catalog: Catalog, *, client: str | None = None, mode: DraftMode = "auto",
           settings: LLMSettings | None = None, current_rules: list[Rule] | None = None,
           orders: list[Order] | None = None, http_client: Any = None,
-          editing: list[Rule] | None = None) -> DraftResult:
+          editing: list[Rule] | None = None, answering: Pending | None = None) -> DraftResult:
     """A rule proposal for ``text``. Raises NotConfigured only for mode="llm" without a model.
 
     ``editing``: rules a follow-up may change ("make it 25 lb"); an edit keeps the rule's id and
     the diff shows the changed fields. Without it, an edit that names an active rule by id,
     client or name ("raise the ACME heavy threshold to 25 lb") changes that rule.
+
+    ``answering``: the question the previous draft asked (``DraftResult.pending``); ``text`` is
+    then the answer, fitted into the earlier request (see ``assistant.answers``). A clarify
+    result carries its own ``pending`` for the next answer.
     """
     settings = settings or load_llm_settings()
     if mode == "llm":
@@ -90,9 +99,47 @@ def draft(text: str, catalog: Catalog, *, client: str | None = None, mode: Draft
     if not text.strip():
         return DraftResult(status="error", error="the request is empty: describe the rule in plain English")
     current = active_rules() if current_rules is None else list(current_rules)
-    result = propose(text, catalog, client=client, mode=mode, settings=settings, current=current,
-                     http_client=http_client, editing=editing)
+    if answering is not None:
+        result = answer(text, answering, catalog, client=client, mode=mode, settings=settings, current=current,
+                        http_client=http_client, editing=editing)
+    else:
+        result = propose(text, catalog, client=client, mode=mode, settings=settings, current=current,
+                         http_client=http_client, editing=editing)
+    result.request = result.request or text
+    if result.status == "clarify" and result.pending is None and result.question:
+        result.pending = Pending(request=result.request, question=result.question)
     return finish(result, catalog, current, orders, editing=editing)
+
+
+def answer(text: str, pending: Pending, catalog: Catalog, *, client: str | None, mode: DraftMode,
+           settings: LLMSettings, current: list[Rule], http_client: Any = None,
+           editing: list[Rule] | None = None) -> DraftResult:
+    """``text`` answers ``pending``'s question: the parser fits it into the earlier request when it
+    can (an edit's question into the edit); otherwise the model, when configured, gets the
+    request, its question and the answer."""
+
+    def parse(t: str) -> DraftResult:
+        edited = edit_result(t, catalog, client, current, editing)
+        return edited if edited is not None else offline_result(t, catalog, client, current)
+
+    if mode != "llm":
+        resolved = resolve_offline(pending, text, parse)
+        if resolved is not None:
+            request, result = resolved
+            result.request = request
+            if result.status == "clarify" and request == pending.request:
+                result.pending = pending  # asked again about the same request
+            return result
+    if mode != "offline" and settings.configured:
+        result = model_result(text, catalog, client, current, settings, http_client, earlier=pending)
+        result.request = f"{pending.request.strip()} {text.strip()}"
+        return result
+    question, still = ask_again(pending, text)
+    result = DraftResult(status="clarify", question=question, request=pending.request, pending=still,
+                         source="offline")
+    if mode == "auto":
+        result.usage.note = NO_MODEL_NOTE
+    return result
 
 
 def propose(text: str, catalog: Catalog, *, client: str | None, mode: DraftMode, settings: LLMSettings,
@@ -153,7 +200,7 @@ def edit_result(text: str, catalog: Catalog, client: str | None, current: list[R
 
 def model_result(text: str, catalog: Catalog, client: str | None, current: list[Rule],
                  settings: LLMSettings, http_client: Any = None,
-                 fallback: DraftResult | None = None) -> DraftResult:
+                 fallback: DraftResult | None = None, earlier: Pending | None = None) -> DraftResult:
     """The model's answer. When the endpoint cannot be reached and the parser already has an
     answer (``fallback``: its question or reason), that answer comes back with a note instead
     of a bare error, so a model outage never leaves the user with less than no model at all."""
@@ -162,7 +209,8 @@ def model_result(text: str, catalog: Catalog, client: str | None, current: list[
     from assistant.llm.errors import EndpointError
 
     try:
-        md = ChatModel(settings, http_client=http_client).draft(text, catalog, client=client, current=current)
+        md = ChatModel(settings, http_client=http_client).draft(text, catalog, client=client, current=current,
+                                                                earlier=earlier)
     except EndpointError as exc:
         if fallback is None:
             return DraftResult(status="error", error=str(exc), findings=exc.findings,

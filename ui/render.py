@@ -253,14 +253,21 @@ def _who(by: str) -> str:
 # --- the assistant's chat turns --------------------------------------------------------------------
 
 
-def draft_reply(result: Any) -> str:
-    """What the assistant says for a ``DraftResult``."""
+def draft_reply(result: Any, text: str | None = None) -> str:
+    """What the assistant says for a ``DraftResult``; ``text`` is the message it answers (when
+    that message answered a question, the request it completed is shown)."""
     source = "the model" if result.source == "model" else "the offline parser"
+    lead = ""
+    if text is not None and result.request and result.request.strip() != text.strip():
+        lead = f"With your answer, the request reads: “{result.request.strip()}”\n\n"
+        if result.status == "clarify" and result.pending is not None and result.pending.asked_again:
+            lead = ""  # the question says it already
     if result.status == "clarify":
-        return f"**Question:** {result.question}"
+        return f"{lead}**Question:** {result.question}"
     if result.status == "error" and not result.rules:
-        return f"I did not understand that, so I drafted nothing ({source}): {result.error}"
-    parts = [f"Here is what I understood ({source}):", "", *[f"> {line}" for line in result.english.splitlines()]]
+        return f"{lead}I did not understand that, so I drafted nothing ({source}): {result.error}"
+    parts = [f"{lead}Here is what I understood ({source}):", "",
+             *[f"> {line}" for line in result.english.splitlines()]]
     for change in result.diff:
         paths = ", ".join(f"`{c['path']}`" for c in change.changes)
         parts.append(f"\nThis edits the active rule `{change.id}`: {paths}.")

@@ -112,7 +112,7 @@ class ChatModel:
     # --- drafting -----------------------------------------------------------------------------
 
     def draft(self, text: str, catalog: Catalog, *, client: str | None = None,
-              current: list[Rule] | None = None) -> ModelDraft:
+              current: list[Rule] | None = None, earlier: Any = None) -> ModelDraft:
         """The model's reply to a rule request; LLMError when no usable reply came back."""
         import instructor
 
@@ -125,7 +125,8 @@ class ChatModel:
         ic.on("completion:kwargs", meter.on_kwargs)
         ic.on("completion:response", meter.on_response)
         started = time.perf_counter()
-        messages = with_schema(s.mode, draft_messages(text, catalog, client=client, current=current))
+        messages = with_schema(s.mode, draft_messages(text, catalog, client=client, current=current,
+                                                      earlier=earlier))
         try:
             result = ic.chat.completions.create(
                 model=s.model, messages=messages,

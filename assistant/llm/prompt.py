@@ -37,7 +37,8 @@ ACTION_MEANING: dict[str, str] = {
 DECISIVE_NOTE = ("ship_from, prefer_warehouses, use_service, rate_shop and substitute are decisive: "
                  "the first matching rule by priority wins; the other actions apply from every matching rule.")
 
-BLOCK_TAGS = ("request", "current_rules", "order", "decision", "rule", "explanation")
+BLOCK_TAGS = ("request", "current_rules", "order", "decision", "rule", "explanation", "earlier_request",
+              "your_question")
 
 
 def estimate_tokens(text: str) -> int:
@@ -303,23 +304,33 @@ def relevant_rules(text: str, current: Iterable[Rule], catalog: Catalog, client:
 
 
 def user_message(text: str, *, client: str | None = None, current: list[Rule] | None = None,
-                 today: date | None = None) -> str:
+                 today: date | None = None, earlier: Any = None) -> str:
+    """The user turn. ``earlier`` (a request and the question asked about it) makes ``text``
+    the answer to that question: the rules are drafted from the request and the answer."""
     parts = [f"Today is {(today or date.today()).isoformat()} (UTC)."]
     if client:
         parts.append(f'Client scope, set by the user: {client}. Every rule must have "clients": ["{client}"].')
     if current:
         body = "\n".join(canonical_json(rule_json(r)) for r in current)
         parts.append(block("current_rules", body))
+    if earlier is not None:
+        parts.append("You asked a question about an earlier request; the request block below is the answer. "
+                     "Draft the rules that the earlier request and this answer describe together.")
+        parts.append(block("earlier_request", earlier.request))
+        parts.append(block("your_question", earlier.question))
     parts.append(block("request", text))
     return "\n".join(parts)
 
 
 def draft_messages(text: str, catalog: Catalog, *, client: str | None = None,
-                   current: list[Rule] | None = None, today: date | None = None) -> list[dict[str, str]]:
-    context = relevant_rules(text, current or [], catalog, client)
+                   current: list[Rule] | None = None, today: date | None = None,
+                   earlier: Any = None) -> list[dict[str, str]]:
+    about = text if earlier is None else f"{earlier.request}\n{text}"
+    context = relevant_rules(about, current or [], catalog, client)
     return [
         {"role": "system", "content": system_prompt(catalog)},
-        {"role": "user", "content": user_message(text, client=client, current=context, today=today)},
+        {"role": "user", "content": user_message(text, client=client, current=context, today=today,
+                                                 earlier=earlier)},
     ]
 
 

@@ -21,6 +21,9 @@ from rules_core.registry import WEEKDAYS
 Node = dict[str, Any]
 
 
+NOT_UNDERSTOOD = "I do not understand"  # how the question about an unreadable word starts
+
+
 class Refusal(Exception):
     """The sentence cannot be turned into rules without guessing."""
 
@@ -389,7 +392,7 @@ class SentenceReader:
             raise Refusal("clarify", f"'{word}' has no unit: is it a weight (lb, kg), an amount ($, USD, CAD), "
                           "or a number of units?")
         sugg = _suggest(word, self.vocab)
-        raise Refusal("clarify", f"I do not understand '{word}' here. Could you rephrase it with the "
+        raise Refusal("clarify", f"{NOT_UNDERSTOOD} '{word}' here. Could you rephrase it with the "
                       "names of fields, services, warehouses or SKUs?", sugg)
 
     def unknown_name(self) -> Tok | None:

@@ -99,6 +99,31 @@ def test_clarifying_question_is_a_chat_turn_and_drafts_nothing(open_app: Any) ->
     assert "Nothing to submit" in submit(c, "alice")
 
 
+def test_the_answer_to_a_question_completes_the_request(open_app: Any) -> None:
+    c = client(open_app)
+    asked = draft(c, "For ACME, hold orders over 45 for review")
+    assert "'45' has no unit" in chat_text(asked["chat"][1])
+    answered = draft(c, "lb", history=asked["chat"])
+    reply = chat_text(answered["chat"][-1])
+    assert "the request reads: “For ACME, hold orders over 45 lb for review”" in reply, reply
+    assert "when the order weight is over 45 lb" in answered["english"]
+    number = proposal_id(submit(c, "alice"))
+    p = open_app.store.get_proposal(number)
+    assert p.provenance.request == "For ACME, hold orders over 45 lb for review"
+    assert p.rules[0].clients == ["ACME"]
+    open_app.store.reject(number, "bob", "test clean-up")
+
+
+def test_an_answer_that_does_not_fit_asks_again(open_app: Any) -> None:
+    c = client(open_app)
+    asked = draft(c, "For ACME, hold orders over 45 for review")
+    again = draft(c, "bananas", history=asked["chat"])
+    assert any("could not fit “bananas”" in chat_text(m) for m in again["chat"][len(asked["chat"]):])
+    assert "Nothing to submit" in submit(c, "alice")
+    done = draft(c, "kg", history=again["chat"])
+    assert "when the order weight is over 45 kg" in done["english"]
+
+
 def test_follow_up_edits_the_open_draft_keeping_its_id(open_app: Any) -> None:
     c = client(open_app)
     first = draft(c, "For GLOBEX, ship orders heavier than 20 lb with FedEx Ground.")

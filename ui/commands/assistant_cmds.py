@@ -32,31 +32,53 @@ def draft_cmd(text: str = typer.Argument(..., help="the rule in plain English"),
               offline: bool = typer.Option(False, "--offline", help="only the deterministic parser; never a model"),
               llm: bool = typer.Option(False, "--llm", help="always ask the model"),
               orders: Optional[Path] = typer.Option(None, "--orders", help="orders for the dry run (default: samples)"),
+              answering: Optional[str] = typer.Option(
+                  None, "--answering", metavar="REQUEST",
+                  help="TEXT answers the question asked about this earlier request (e.g. TEXT 'lb' after "
+                       "\"'20' has no unit\"); the JSON's request field is the completed request"),
+              question: Optional[str] = typer.Option(
+                  None, "--question", help="the question asked about --answering's request (default: the "
+                                           "offline parser's question about it)"),
               as_json: bool = JSON_OPT, catalog: Optional[Path] = CATALOG_OPT) -> None:
     """A rule proposal from plain English: rules, canonical English, findings, dry-run impact."""
-    from assistant.draft import draft
+    from assistant.answers import Pending
+    from assistant.draft import draft, offline_result
     from rules_core.io import load_orders
 
     if offline and llm:
         fail("--offline and --llm exclude each other")
+    if question and not answering:
+        fail("--question needs --answering (the request the question was about)")
     cat = get_catalog(catalog)
     if client and client not in cat.clients:
         fail(f"unknown client {client!r} (one of {', '.join(cat.clients)})")
+    pending = None
+    if answering:
+        if not question:
+            asked = offline_result(answering, cat, client, [])
+            if asked.status != "clarify" or not asked.question:
+                fail("--answering: the offline parser asks no question about that request; "
+                     "pass the question that was asked with --question")
+            question = asked.question
+        pending = Pending(request=answering, question=question)
     result = draft(text, cat, client=client, mode="offline" if offline else "llm" if llm else "auto",
-                   settings=load_llm_settings(), orders=load_orders(orders) if orders else None)
+                   settings=load_llm_settings(), orders=load_orders(orders) if orders else None,
+                   answering=pending)
     if as_json:
         print_json(result.to_json())
     else:
-        render_draft(result)
+        render_draft(result, answered=pending is not None)
     if result.status == "error":
         fail(result.error or "the request could not be drafted")
 
 
-def render_draft(result: Any) -> None:
+def render_draft(result: Any, answered: bool = False) -> None:
     from ui.commands.core_cmds import print_findings
 
     head = {"ok": "[green]draft[/green]", "clarify": "[yellow]question[/yellow]", "error": "[red]error[/red]"}
     console.print(f"{head[result.status]} [dim](from the {'model' if result.source == 'model' else 'offline parser'})[/dim]")
+    if answered and result.request:
+        console.print(f"request: {result.request}", markup=False)
     if result.question:
         console.print(result.question)
     if result.rationale:

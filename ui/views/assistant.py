@@ -1,9 +1,11 @@
 """The Assistant tab: a chat that drafts rules from plain English and submits them for review.
 
-Each message goes to ``assistant.draft.draft``. While a draft is open, a follow-up message is
-an edit of it ("make it 25 lb"): the draft's rules go to the draft function as context. If
-that function cannot take a draft to edit, the assistant says it did not understand rather
-than guess. "Submit for review" makes a proposal through the store.
+Each message goes to ``assistant.draft.draft``. After the assistant asked a question, the next
+message is the answer: it is fitted into the request the question was about ("lb" after
+"'20' has no unit"). While a draft is open, a follow-up message is an edit of it ("make it
+25 lb"): the draft's rules go to the draft function as context. If that function cannot take
+a draft to edit, the assistant says it did not understand rather than guess. "Submit for
+review" makes a proposal through the store.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ui import render
 from ui.views.context import AppContext, ok, refused
 
 ANY_CLIENT = "(any client)"
-EMPTY: dict[str, Any] = {"rules": [], "requests": [], "source": None, "usage": None}
+EMPTY: dict[str, Any] = {"rules": [], "requests": [], "source": None, "usage": None, "pending": None}
 
 
 def model_banner(ctx: AppContext) -> str:
@@ -44,27 +46,36 @@ def result_outputs(result: Any) -> tuple[Any, ...]:
             render.impact_markdown(s), render.changes_frame(s), mix_chart(s, "carrier"), mix_chart(s, "warehouse"))
 
 
-def run_draft(ctx: AppContext, text: str, client: str | None, editing: list[Rule]) -> Any:
-    """The draft function, with the open draft as the rules a follow-up may edit."""
+def run_draft(ctx: AppContext, text: str, client: str | None, editing: list[Rule],
+              pending: dict[str, Any] | None = None) -> Any:
+    """The draft function, with the open draft as the rules a follow-up may edit, or the
+    question the assistant asked as what the message answers."""
+    from assistant.answers import Pending
     from assistant.draft import draft
 
     extra: dict[str, Any] = {"http_client": ctx.settings.llm_http_client} if ctx.settings.llm_http_client else {}
     return draft(text, ctx.catalog, client=client, mode=ctx.settings.draft_mode, settings=ctx.llm,
-                 current_rules=ctx.store.active_rules(), editing=editing or None, **extra)
+                 current_rules=ctx.store.active_rules(), editing=editing or None,
+                 answering=Pending.model_validate(pending) if pending else None, **extra)
 
 
 def next_state(state: dict[str, Any], text: str, result: Any) -> dict[str, Any]:
     """The open draft after a reply: an edit replaces its rule in the draft (same id), a new
-    request starts the draft over; a question or a refusal leaves it as it was."""
-    if result.status == "clarify" or not result.rules:
-        return state
+    request (or an answered question) starts the draft over; a refusal leaves it as it was. A
+    question is remembered, so that the next message answers it."""
+    if result.status == "clarify":
+        pending = result.pending.model_dump() if result.pending is not None else None
+        return {**state, "pending": pending}
+    if not result.rules:
+        return {**state, "pending": None}
     new = [rule_json(r) for r in result.rules]
     drafted = {r["id"]: r for r in state["rules"]}
     if drafted and all(r["id"] in drafted for r in new):
         drafted.update({r["id"]: r for r in new})
         new = list(drafted.values())
-    return {"rules": new, "requests": [*state["requests"], text],
-            "source": result.source, "usage": result.usage.model_dump(mode="json"), "ok": result.status == "ok"}
+    return {"rules": new, "requests": [*state["requests"], result.request or text],
+            "source": result.source, "usage": result.usage.model_dump(mode="json"), "ok": result.status == "ok",
+            "pending": None}
 
 
 def build(ctx: AppContext, who: gr.Textbox) -> None:
@@ -102,10 +113,11 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
             progress(0.2, desc="Drafting and running the dry run on the sample orders…")
             editing = [Rule.model_validate(r) for r in st["rules"]]
             try:
-                result = run_draft(ctx, text, None if client_code == ANY_CLIENT else client_code, editing)
+                result = run_draft(ctx, text, None if client_code == ANY_CLIENT else client_code, editing,
+                                   st.get("pending"))
             except RulewrightError as exc:
                 return (history + [{"role": "assistant", "content": f"✖ {exc}"}], st, "", *unchanged())
-            history.append({"role": "assistant", "content": render.draft_reply(result)})
+            history.append({"role": "assistant", "content": render.draft_reply(result, text)})
             if result.usage.note:
                 history.append({"role": "assistant", "content": f"*Note: {result.usage.note}.*"})
             shown = result_outputs(result) if result.rules else unchanged()
