@@ -7,6 +7,7 @@ Cases live in ``evals/dataset/*.yaml``, one file per category::
       - id: hold-fraud-2500
         request: Hold anything over $2,500 so the fraud team can look at it
         client: ACME                 # optional: the --client the request is drafted for
+        answers: [lb, ...]           # optional: the person's answers, in turn, to the questions asked
         existing: [ {rule}, ... ]    # optional: the rules in force (edits refer to them)
         expect:
           rules: [ {rule}, ... ]     # the intended rules (ids may be left out)
@@ -45,6 +46,7 @@ CATEGORIES: dict[str, str] = {
     "edits": "edits of an existing rule",
     "explanations": "canonical English read back",
     "clarify": "requests that need a clarifying question",
+    "answers": "a question asked, then answered in the next message",
     "unknown_entities": "unknown carriers, warehouses, clients, SKUs",
     "units_money": "units and money written many ways",
     "hostile": "instructions to the tool in the request or in order data",
@@ -66,6 +68,7 @@ class Case:
     any_hold_reason: bool = False
     client: str | None = None
     existing: tuple[Rule, ...] = ()
+    answers: tuple[str, ...] = ()  # each answers the question the previous turn asked
     note: str = ""
     source: str = ""
 
@@ -154,7 +157,8 @@ def _case(raw: dict[str, Any], category: str, where: str) -> Case:
         request = explain_rules(rules)
     return Case(id=cid, category=category, request=request, expect_rules=rules, alternatives=alts,
                 refusal_ok=bool(opts.get("refusal_ok")), any_hold_reason=opts.get("hold_reason") == "any",
-                client=raw.get("client"), existing=existing, note=raw.get("note", ""), source=where)
+                client=raw.get("client"), existing=existing, answers=tuple(str(a) for a in raw.get("answers") or ()),
+                note=raw.get("note", ""), source=where)
 
 
 def _rules(raws: list[dict[str, Any]], prefix: str) -> tuple[Rule, ...]:

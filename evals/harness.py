@@ -128,6 +128,12 @@ def run_case(case: Case, catalog: Catalog, *, mode: DraftMode, settings: LLMSett
     try:
         result = draft(case.request, catalog, client=case.client, mode=mode, settings=settings,
                        current_rules=list(case.existing), orders=IMPACT_ORDERS, http_client=http_client)
+        for answer in case.answers:  # the conversation goes on while the drafter asks
+            if result.status != "clarify" or result.pending is None:
+                break
+            result = draft(answer, catalog, client=case.client, mode=mode, settings=settings,
+                           current_rules=list(case.existing), orders=IMPACT_ORDERS, http_client=http_client,
+                           answering=result.pending)
     except Exception as exc:  # a bug in the drafter must not stop the eval: it is reported
         elapsed = (time.perf_counter() - started) * 1000
         crash = DraftResult(status="error", error=f"crashed: {type(exc).__name__}: {exc}")
