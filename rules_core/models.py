@@ -21,6 +21,7 @@ from pydantic import (
     StringConstraints,
     Tag,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -329,6 +330,19 @@ class Order(BaseModel):
             raise PydanticCustomError("value_overflow", "the lines' quantities times unit prices are too large "
                                       "to add up to an order value")
         return lines
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> "Order":
+        # Rules compare amounts in one currency; an order saying two would be decided in
+        # whichever the engine happened to read. A value alone gives the order its currency.
+        if self.value is None or self.value.currency == self.currency:
+            return self
+        if "currency" not in self.model_fields_set:  # only the value says it
+            self.currency = self.value.currency
+            return self
+        raise PydanticCustomError("currency_mismatch", "value is in {value} but the order's currency is "
+                                  "{currency}; give both in one currency",
+                                  {"value": self.value.currency, "currency": self.currency})
 
 
 # --- decisions --------------------------------------------------------------------------

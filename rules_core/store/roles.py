@@ -70,7 +70,13 @@ def load_roles(home: Path) -> Roles:
         raise StoreError(f"{path}: cannot read users ({exc.__class__.__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("users", {}), dict):
         raise StoreError(f"{path}: expected `users:` mapping each user to a list of roles")
-    users = {str(name): _roles(path, str(name), raw) for name, raw in (data.get("users") or {}).items()}
+    users = {}
+    for name, raw in (data.get("users") or {}).items():
+        if not isinstance(name, str):  # YAML reads `1:`, `true:`, `null:` as numbers, booleans, nothing
+            kind = "nothing (null)" if name is None else f"the {type(name).__name__} {name!r}"
+            raise StoreError(f"{path}: users: a user name must be text, but one was read as {kind}; "
+                             "quote names that look like numbers, booleans or null (e.g. \"1\": [author])")
+        users[name] = _roles(path, name, raw)
     return Roles(users=users, default=_roles(path, "default", data.get("default") or []), source=str(path))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from store_fakes import open_store, tag_rule
 
@@ -165,6 +167,17 @@ def test_broken_users_file_is_a_one_line_error(tmp_path, text):
     (tmp_path / "users.yaml").write_text(text)
     with pytest.raises(StoreError, match="users.yaml"):
         load_roles(tmp_path)
+
+
+@pytest.mark.parametrize("key, kind", [("1", "the int 1"), ("true", "the bool True"), ("null", "nothing (null)")])
+def test_user_names_yaml_reads_as_other_types_are_refused(tmp_path, key, kind):
+    from rules_core.store.roles import load_roles
+
+    (tmp_path / "users.yaml").write_text(f"users:\n  alice: [author]\n  {key}: [reviewer]\n")
+    with pytest.raises(StoreError, match=re.escape(f"read as {kind}")):
+        load_roles(tmp_path)
+    (tmp_path / "users.yaml").write_text(f'users:\n  alice: [author]\n  "{key}": [reviewer]\n')
+    assert load_roles(tmp_path).users[key] == frozenset({"reviewer"})
 
 
 def test_users_file_that_is_not_utf8_is_a_one_line_error(tmp_path):

@@ -174,6 +174,8 @@ BASE_ORDER = {"id": "A", "client": "ACME", "ship_to": {"country": "US"},
     ({"value": {"amount": 5, "currency": "XYZ"}}, "order A at /value: unknown currency 'XYZ'"),
     ({"lines": [{"sku": "ACME-HOODIE", "qty": 10, "unit_price": 1e308}]}, "order A at /lines: the lines' quantities"),
     ({"lines": [{"sku": "ACME-HOODIE", "qty": 10**400}]}, "order A at /lines/0/qty: Input should be less than"),
+    ({"currency": "USD", "value": {"amount": 5, "currency": "EUR"}},
+     "order A at /: value is in EUR but the order's currency is USD"),
 ])
 @pytest.mark.parametrize("command", ["decide", "facts", "why", "simulate"])
 def test_orders_with_bad_units_currencies_or_overflowing_numbers_are_one_line(tmp_path, change, expected, command):
@@ -265,3 +267,40 @@ def test_regression_an_in_memory_store_url_is_refused_not_silently_forgotten(mon
     res = CliRunner().invoke(app, ["history"])
     assert res.exit_code == 1
     assert "in-memory SQLite" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_an_order_value_alone_gives_the_order_its_currency():
+    from rules_core.models import Order
+
+    order = Order.model_validate({**BASE_ORDER, "value": {"amount": 5, "currency": "CAD"}})
+    assert order.currency == "CAD"
+
+
+def test_validate_json_with_errors_says_why_on_stderr(tmp_path):
+    import json
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([{"id": "a", "name": "a", "then": [{"action": "use_service", "service": "UPS_GROUNDX"}]}]))
+    res = runner.invoke(app, ["validate", str(path), "--json"])
+    assert json.loads(res.stdout)["errors"] == 1
+    assert "r.json: 1 error(s), the first at /0/then/0/service: unknown service" in one_line_failure(res)
+
+
+def test_propose_with_a_repeated_rule_id_names_the_file_and_both_places(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("RULEWRIGHT_HOME", str(tmp_path))
+    path = tmp_path / "dup.json"
+    rule = {"id": "a", "name": "a", "then": [{"action": "hold", "reason": "x"}]}
+    path.write_text(json.dumps([rule, {**rule, "name": "b"}]))
+    res = runner.invoke(app, ["propose", str(path), "--as", "alice"])
+    assert one_line_failure(res).endswith("dup.json: /1/id: rule id 'a' appears twice (also at /0/id)")
+
+
+def test_draft_client_flag_is_matched_without_case():
+    import json
+
+    res = runner.invoke(app, ["draft", "Hold orders over $500 for review", "--client", "acme", "--offline", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["rules"][0]["clients"] == ["ACME"]
+    assert "unknown client 'acmee'" in one_line_failure(runner.invoke(app, ["draft", "x", "--client", "acmee"]))

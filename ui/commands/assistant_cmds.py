@@ -51,7 +51,10 @@ def draft_cmd(text: str = typer.Argument(..., help="the rule in plain English"),
         fail("--question needs --answering (the request the question was about)")
     cat = get_catalog(catalog)
     if client and client not in cat.clients:
-        fail(f"unknown client {client!r} (one of {', '.join(cat.clients)})")
+        same = [c for c in cat.clients if c.casefold() == client.casefold()]
+        if len(same) != 1:
+            fail(f"unknown client {client!r} (one of {', '.join(cat.clients)})")
+        client = same[0]  # "acme" on the command line means ACME; rules keep the exact code
     pending = None
     if answering:
         if not question:

@@ -79,6 +79,10 @@ def validate_cmd(file: Path = typer.Argument(..., help="a rule or rules JSON fil
         errors = sum(f.severity == "error" for f in findings)
         console.print(f"{len(raw)} rule(s): {errors} error(s), {len(findings) - errors} warning(s)")
     if has_errors(findings):
+        if as_json:  # stdout is the JSON; the one-line reason for the exit code goes to stderr
+            first = next(f for f in findings if f.severity == "error")
+            errors = sum(f.severity == "error" for f in findings)
+            fail(f"{file}: {errors} error(s), the first at {first.path or '/'}: {first.message}")
         raise typer.Exit(1)
 
 

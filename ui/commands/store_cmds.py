@@ -35,6 +35,11 @@ def read_proposal_file(path: Path) -> tuple[list[Rule], Provenance]:
         except ValidationError as exc:
             name = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{i}"
             raise InputError(f"{path}: rule {name} at {error_where(exc)}") from None
+    first: dict[str, int] = {}
+    for i, r in enumerate(rules):
+        if r.id in first:
+            raise InputError(f"{path}: /{i}/id: rule id {r.id!r} appears twice (also at /{first[r.id]}/id)")
+        first[r.id] = i
     meta: dict[str, Any] = data if isinstance(data, dict) and "rules" in data else {}
     source = meta.get("source") if meta.get("source") in ("parser", "model") else ("model" if meta.get("model") else "manual")
     request = meta.get("request") if isinstance(meta.get("request"), str) else None
