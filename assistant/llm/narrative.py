@@ -8,7 +8,7 @@ person. Rule JSON, order JSON and the canonical text travel in delimited data bl
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel
 
@@ -89,12 +89,17 @@ def why(orders: list[Order], catalog: Catalog, *, rules: list[Rule] | None = Non
 
     A failing model never hides the canonical explanation: its error becomes the answer's note.
     """
+    return list(iter_why(orders, catalog, rules=rules, settings=settings, http_client=http_client))
+
+
+def iter_why(orders: Iterable[Order], catalog: Catalog, *, rules: list[Rule] | None = None,
+             settings: LLMSettings | None = None, http_client: Any = None) -> Iterator[WhyAnswer]:
+    """``why``, one answer at a time (a traced decision is large: callers stream them out)."""
     from assistant.draft import active_rules
     from rules_core.engine import compile_rules, decide
     from rules_core.explain import explain_decision
 
     compiled = compile_rules(active_rules() if rules is None else rules)
-    answers = []
     for order in orders:
         decision = decide(order, compiled, catalog, trace=True)
         answer = WhyAnswer(order_id=order.id, decision=decision.to_json(), explanation=explain_decision(decision))
@@ -104,5 +109,4 @@ def why(orders: list[Order], catalog: Catalog, *, rules: list[Rule] | None = Non
                     decision, settings, order=order, canonical=answer.explanation, http_client=http_client)
             except LLMError as exc:
                 answer.note = f"narrative unavailable: {exc}"
-        answers.append(answer)
-    return answers
+        yield answer

@@ -172,6 +172,15 @@ def test_why_without_a_model_is_canonical(order_file: Path, rules_file: Path, en
     assert all(a["narrative"] is None for a in out) and endpoint.call_count == 0
 
 
+def test_why_json_is_streamed_as_one_valid_list(tmp_path: Path, order_file: Path, rules_file: Path) -> None:
+    empty = tmp_path / "none.json"
+    empty.write_text("[]")
+    assert json.loads(cli("why", str(empty), "--rules", str(rules_file), "--json", "--offline").stdout) == []
+    out = json.loads(cli("why", str(order_file), "--rules", str(rules_file), "--json", "--offline").stdout)
+    assert [a["order_id"] for a in out] == [o["id"] for o in json.loads(order_file.read_text())]
+    assert all("trace" in a["decision"] and a["explanation"].startswith("Order ") for a in out)
+
+
 def test_why_with_a_model_adds_a_narrative(model_env: None, order_file: Path, rules_file: Path,
                                            endpoint: respx.Route) -> None:
     endpoint.return_value = httpx.Response(200, json=fake.text_reply("It ships from Dallas by UPS Ground."))

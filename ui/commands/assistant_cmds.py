@@ -130,14 +130,20 @@ def why_cmd(order_file: Path = typer.Argument(..., help="one order object or a J
             offline: bool = typer.Option(False, "--offline", help="canonical explanation only; never a model"),
             as_json: bool = JSON_OPT, catalog: Optional[Path] = CATALOG_OPT) -> None:
     """Why each order got its decision, from the trace (plus a narrative when a model is configured)."""
-    from assistant.llm.narrative import why
+    from assistant.llm.narrative import iter_why
     from rules_core.io import load_orders
 
     cat = get_catalog(catalog)
     settings = None if offline else load_llm_settings()
-    answers = why(load_orders(order_file), cat, rules=load_rules(rules, cat), settings=settings)
-    if as_json:
-        print_json([a.to_json() for a in answers])
+    answers = iter_why(load_orders(order_file), cat, rules=load_rules(rules, cat), settings=settings)
+    if as_json:  # streamed: a traced decision is large, and there may be many orders
+        out, count = sys.stdout, 0
+        out.write("[")
+        for a in answers:
+            text = json.dumps(a.to_json(), indent=2, ensure_ascii=False, default=str)
+            out.write(("," if count else "") + "\n  " + text.replace("\n", "\n  "))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
         return
     for a in answers:
         console.print(a.explanation, markup=False)
