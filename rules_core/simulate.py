@@ -236,10 +236,10 @@ def _simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Or
     crs_before = before or compiled(current, ruleset_hash_of_json(old))
     crs_after = compile_rules(after_rules, version=ruleset_hash_of_json(new), reuse=crs_before)
     when = as_of or DEFAULT_AS_OF
-    outs_before = baseline_outcomes(crs_before, orders, catalog, when)
-    cold = outs_before is None
-    if cold:  # decide both sets in one pass, sharing each order's facts
-        outs_before = []
+    remembered = baseline_outcomes(crs_before, orders, catalog, when)
+    cold = remembered is None
+    # When cold, both sets are decided in one pass, sharing each order's facts.
+    outs_before: list[OutcomeValues] = [] if remembered is None else remembered
     outs_after: list[OutcomeValues] = []
     changes: list[OrderChange] = []
     rule_orders: Counter[str] = Counter()
