@@ -193,7 +193,7 @@ def svg_chart(series: list[Series]) -> str:
              f'<rect width="{width}" height="{height}" fill="white"/>',
              '<text x="10" y="18" font-size="14" font-weight="bold">Drafting accuracy by category</text>']
     for i, s in enumerate(series):
-        x = 10 + i * 230
+        x: float = 10 + i * 230
         parts.append(f'<rect x="{x}" y="28" width="10" height="10" fill="{COLOURS[i % len(COLOURS)]}"/>'
                      f'<text x="{x + 14}" y="37">{escape(s.label)}</text>')
     for tick in (0, 25, 50, 75, 100):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from rules_core.errors import QuantityError
 from rules_core.models import AllLines, AllOf, AnyLine, AnyOf, NotOf, Predicate
@@ -121,6 +121,7 @@ def _unit(raw: Any) -> str | None:
 
 def normalize(pred: Predicate | dict[str, Any]) -> NormPredicate:
     """Check a predicate against the registry and normalise its value (ValueKindError if not)."""
+    raw: Any
     name, op, raw = (pred.field, pred.op, pred.value) if isinstance(pred, Predicate) else (
         pred.get("field"), pred.get("op"), pred.get("value"))
     spec = FIELDS.get(name)  # type: ignore[arg-type]
@@ -133,7 +134,7 @@ def normalize(pred: Predicate | dict[str, Any]) -> NormPredicate:
         currencies = {(i.currency if isinstance(i, Money) else i.get("currency")) for i in (raw if isinstance(raw, list) else [raw])}
         if len(currencies) > 1:
             raise ValueKindError(f"{name}: both ends of a range must be in one currency")
-    return NormPredicate(name, op, value, _money_currency(raw) if spec.kind == "money" else None,
+    return NormPredicate(cast(str, name), op, value, _money_currency(raw) if spec.kind == "money" else None,
                          expected_text(spec, op, raw), _unit(raw), spec.scope)
 
 

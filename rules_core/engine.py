@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import AbstractSet, Any, Callable, Iterable
+from typing import AbstractSet, Any, Callable, Iterable, cast
 
 from rules_core.catalog import Catalog
 from rules_core.conditions import (
@@ -40,11 +40,16 @@ from rules_core.models import (
     HoldOut,
     Order,
     OrderLine,
+    PreferWarehouses,
+    RateShop,
     Rule,
     RuleSet,
+    ShipFrom,
     Shipment,
+    Substitute,
     SubstitutionOut,
     TraceEntry,
+    UseService,
     ruleset_hash,
 )
 from rules_core.quantities import Money
@@ -163,8 +168,8 @@ def compile_rules(rules: Iterable[Rule] | RuleSet, *, version: str | None = None
     known: dict[int, CompiledRule] = {}
     old_stages: dict[tuple[str, str], CompiledStage] = {}
     if reuse is not None:
-        for client, per_stage in reuse.stages.items():
-            for stage, cs in per_stage.items():
+        for client, reused_stages in reuse.stages.items():
+            for stage, cs in reused_stages.items():
                 old_stages[(client, stage)] = cs
                 known.update((id(cr.rule), cr) for cr in cs.rules)
     compiled = []
@@ -189,7 +194,7 @@ def compile_rules(rules: Iterable[Rule] | RuleSet, *, version: str | None = None
         out.stages[client] = per_stage
         subs: dict[str, list[CompiledRule]] = {}
         for cr in per_stage["substitution"].rules:
-            subs.setdefault(cr.decisive.sku, []).append(cr)
+            subs.setdefault(cast(Substitute, cr.decisive).sku, []).append(cr)
         out.substitutions[client] = subs
     return out
 
@@ -248,7 +253,8 @@ class Run:
         if ok and cr.tree is not None:
             ok = evaluate_traced(cr.tree, self.facts, checks)
         if checks is not None:
-            self.trace.append(TraceEntry(stage=stage, rule=cr.id, matched=ok, checks=checks))
+            # pydantic validates the check dicts into ``Check`` models
+            self.trace.append(TraceEntry(stage=stage, rule=cr.id, matched=ok, checks=cast(Any, checks)))
         return ok
 
     def run_stage(self, stage: str) -> tuple[CompiledRule | None, list[CompiledRule]]:
@@ -316,11 +322,11 @@ def _substitution_stage(run: Run) -> list[OrderLine]:
         for cr in run.subs.get(line.sku, ()):
             if not run.matches(cr, "substitution"):
                 continue
-            pick = next((s for s in cr.decisive.with_ if catalog.network_stock(s) >= line.qty), None)
+            pick = next((s for s in cast(Substitute, cr.decisive).with_ if catalog.network_stock(s) >= line.qty), None)
             if pick is None:
                 run.exception("substitution", "substitute_unavailable",
                               f"line {i}: {line.sku} is out of stock and none of "
-                              f"{', '.join(cr.decisive.with_)} has {line.qty} in stock", cr.id)
+                              f"{', '.join(cast(Substitute, cr.decisive).with_)} has {line.qty} in stock", cr.id)
             else:
                 run.applied.append(cr.id)
                 lines[i] = line.model_copy(update={"sku": pick})
@@ -376,7 +382,7 @@ def _routing_stage(run: Run, lines: list[OrderLine]) -> tuple[str | None, str]:
     excluded = {w for cr in mods for a in cr.modifiers for w in a.warehouses} if mods else _NONE
     fillers = _fillers(run.catalog, lines)
     if decisive is not None:
-        a, rid = decisive.decisive, decisive.id
+        a, rid = cast("ShipFrom | PreferWarehouses", decisive.decisive), decisive.id
         if a.action == "ship_from":
             if a.warehouse in excluded:
                 run.exception("routing", "warehouse_excluded", f"{a.warehouse} is excluded by another routing rule", rid)
@@ -405,6 +411,8 @@ def _carrier_stage(run: Run, origin: str) -> tuple[Quote | None, str]:
     f, catalog = run.facts, run.catalog
     set_shipment_facts(f, origin, catalog)
     decisive, mods = run.run_stage("carrier")
+    ex_services: AbstractSet[str]
+    ex_carriers: AbstractSet[str]
     if mods:
         ex_services = {s for cr in mods for a in cr.modifiers for s in (a.services or ())}
         ex_carriers = {c for cr in mods for a in cr.modifiers for c in (a.carriers or ())}
@@ -423,7 +431,7 @@ def _carrier_stage(run: Run, origin: str) -> tuple[Quote | None, str]:
                           f"no eligible service from {origin} delivers within {deadline} days "
                           f"({f['order.service_level']})")
         return best, "default"
-    a, rid = decisive.decisive, decisive.id
+    a, rid = cast("UseService | RateShop", decisive.decisive), decisive.id
     if a.action == "use_service":
         svc = catalog.services.get(a.service)
         if svc is None:
@@ -495,7 +503,9 @@ def decide(order: Order, ruleset: CompiledRuleSet | RuleSet | Iterable[Rule], ca
     return Decision(
         order_id=order.id, ruleset=crs.version, held=run.held,
         holds=[HoldOut(rule=r, reason=why, queue=queue) for r, why, queue in run.holds],
-        substitutions=[SubstitutionOut(line=i, from_=a, to=b, rule=r) for i, a, b, r in run.substitutions],
+        # populate_by_name accepts the field name; pydantic's typing knows only the alias "from"
+        substitutions=[SubstitutionOut(line=i, from_=a, to=b, rule=r)  # type: ignore[call-arg]
+                       for i, a, b, r in run.substitutions],
         shipments=[shipment], tags=run.tags, signature_required=run.signature_required,
         insured=run.insured,
         exceptions=[ExceptionOut(code=c, message=m, stage=st, rule=r) for c, m, st, r in run.exceptions],

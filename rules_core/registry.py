@@ -11,7 +11,7 @@ from typing import Literal
 
 Stage = Literal["hold", "substitution", "routing", "carrier", "finishing"]
 STAGES: tuple[Stage, ...] = ("hold", "substitution", "routing", "carrier", "finishing")
-STAGE_INDEX = {s: i for i, s in enumerate(STAGES)}
+STAGE_INDEX: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
 
 Kind = Literal["code", "string", "money", "weight", "integer", "tags", "enum", "datetime", "bool"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import random
 from datetime import datetime, timedelta, timezone
+from typing import Literal, cast
 
 from rules_core.catalog import Catalog, demo_catalog
 from rules_core.models import Address, Order, OrderLine
@@ -115,7 +116,8 @@ def generate_orders(n: int = 10_000, seed: int = 7, catalog: Catalog | None = No
         channel = "b2b" if bulk and "b2b" in catalog.channels else rng.choices(
             channels, weights=[CHANNEL_WEIGHTS.get(c, 5) for c in channels])[0]
         created = START + timedelta(minutes=rng.randint(0, 60 * 24 * 42))
-        level = rng.choices(["standard", "expedited", "overnight"], weights=[80, 15, 5])[0]
+        level = cast("Literal['standard', 'expedited', 'overnight']",
+                     rng.choices(["standard", "expedited", "overnight"], weights=[80, 15, 5])[0])
         tags = rng.sample(TAGS, 1) if rng.random() < 0.2 else []
         orders.append(Order(
             id=f"SO-{100000 + i}", client=client, channel=channel, created_at=created,

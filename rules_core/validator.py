@@ -715,6 +715,7 @@ def _resolve(raw: Any, loc: Sequence[Any]) -> tuple[list[Any], Any, Any]:
 
     Returns the real path parts, the parent value of the last part and the last part."""
     parts: list[Any] = []
+    parent: Any
     current, parent, last = raw, None, None
     for i, step in enumerate(loc):
         is_last = i == len(loc) - 1

@@ -9,17 +9,20 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import typer
 from typer.core import TyperGroup
 
 from ui import commands
 
-try:  # typer vendors click from 0.24 on
+if TYPE_CHECKING:
     from typer._click.exceptions import NoArgsIsHelpError
-except ImportError:  # pragma: no cover - older typer on the real click
-    from click.exceptions import NoArgsIsHelpError
+else:
+    try:  # typer vendors click from 0.24 on
+        from typer._click.exceptions import NoArgsIsHelpError
+    except ImportError:  # pragma: no cover - older typer on the real click
+        from click.exceptions import NoArgsIsHelpError
 
 
 class OneLineErrors(TyperGroup):
@@ -27,10 +30,11 @@ class OneLineErrors(TyperGroup):
     every other failure, instead of a usage box: ``rulewright: reject: Missing option '--reason'.``"""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        parent_main: Callable[..., Any] = super().main
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return parent_main(*args, standalone_mode=False, **kwargs)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = parent_main(*args, standalone_mode=False, **kwargs)
         except NoArgsIsHelpError as exc:  # `rulewright` or `rulewright review` alone: the help
             help_text = exc.format_message()  # empty when rich has printed it already
             if help_text.strip():

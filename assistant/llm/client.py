@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 from pydantic import BaseModel, Field
 
@@ -183,7 +183,9 @@ def make_openai(settings: LLMSettings, http_client: Any = None) -> Any:
     if http_client is not None:
         common["http_client"] = http_client
     if settings.api_version:  # Azure deployment URLs: /openai/deployments/{model}/...?api-version=
-        return openai.AzureOpenAI(azure_endpoint=settings.base_url, api_version=settings.api_version, **common)
+        # base_url is set: ChatModel passes settings.require()
+        return openai.AzureOpenAI(azure_endpoint=cast(str, settings.base_url), api_version=settings.api_version,
+                                  **common)
     return openai.OpenAI(base_url=settings.base_url, **common)
 
 

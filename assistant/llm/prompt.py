@@ -97,7 +97,7 @@ V: weight {"value": 10, "unit": "lb"} (lb oz kg g); money {"amount": 500, "curre
 
 
 def _field_line(spec: FieldSpec) -> str:
-    kind = spec.kind
+    kind: str = spec.kind
     if spec.values:
         kind += " " + "|".join(spec.values)
     if spec.minimum is not None and spec.maximum is not None:

@@ -157,7 +157,7 @@ def raw_tokens(text: str) -> list[Tok]:
 
 def _split_compound(toks: list[Tok]) -> list[Tok]:
     """Hyphenated or underscored words become their parts ("ACME-MUG-BLUE" -> acme mug blue)."""
-    out = []
+    out: list[Tok] = []
     for t in toks:
         if t.kind == "WORD" and re.search(r"[-_/]", t.orig):
             start = len(out)
@@ -216,7 +216,8 @@ def tokenize(text: str, vocab: Vocabulary) -> list[Tok]:
     merged: list[Tok] = []
     i = 0
     while i < len(out):
-        lower_compound = out[i].compound is not None and out[i].compound[0].islower()
+        compound = out[i].compound
+        lower_compound = compound is not None and compound[0].islower()
         hit = _entity_at(out, i, vocab) if out[i].kind == "WORD" and not lower_compound else None
         if lower_compound:
             merged += out[i:i + out[i].compound[1]]  # type: ignore[index]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, cast
 
 from assistant.offline.normalize import Tok, month_day
 from assistant.offline.vocabulary import Vocabulary, phrase_key
@@ -741,7 +741,7 @@ class SentenceReader:
         if self.take_words("or", "lower") or self.take_words("or", "less") or self.take_words("and", "below") \
                 or self.take_words("or", "below"):
             return {"field": "shipment.zone", "op": "lte", "value": nums[0]}
-        if (self.peek() is not None and self.peek().kind == "DASH") or self.at_words("through") \
+        if (self.peek() is not None and cast(Tok, self.peek()).kind == "DASH") or self.at_words("through") \
                 or self.at_words("thru") or (op == "between" and self.at_words("and")) or self.at_words("to"):
             self.i += 1
             hi = self.peek()
@@ -1315,7 +1315,8 @@ class SentenceReader:
             return False
         self.i = save + 1
         words: list[str] = []
-        while self.peek() is not None and self.peek().kind == "WORD" and self.peek().text not in COND_STOP \
+        while self.peek() is not None and cast(Tok, self.peek()).kind == "WORD" \
+                and cast(Tok, self.peek()).text not in COND_STOP \
                 and self.peek().text not in ("orders", "order", "all", "any", "every", "them", "it"):  # type: ignore[union-attr]
             if self.peek().text in HOSTILE:  # type: ignore[union-attr]
                 break

@@ -98,13 +98,13 @@ import functools
 import math
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence, cast
 
 from rules_core.catalog import Catalog, load_catalog
 from rules_core.conditions import NormPredicate, NormTree, evaluate_traced
 from rules_core.engine import CompiledRule, CompiledRuleSet, compile_rules
 from rules_core.facts import Facts, order_facts, set_line_facts, set_shipment_facts, utc
-from rules_core.models import Order, Rule, RuleSet
+from rules_core.models import Order, Rule, RuleSet, Substitute
 from rules_core.registry import FIELDS
 
 CONTENT_TYPE = "application/vnd.gorules.decision"
@@ -413,15 +413,16 @@ def _hold_table(rules: list[CompiledRule]) -> dict[str, Any]:
 def _substitution_table(rules: list[CompiledRule]) -> dict[str, Any]:
     root = "$nodes.request."
     rows = [(_row_id(cr, 0), _describe(cr),
-             [f"out_of_stock == true and sku == {zen_string(cr.decisive.sku)}", *_scope_cells(cr, root)],
-             [zen_string(cr.id), zen_literal(list(cr.decisive.with_))]) for cr in rules]
+             [f"out_of_stock == true and sku == {zen_string(cast(Substitute, cr.decisive).sku)}",
+              *_scope_cells(cr, root)],
+             [zen_string(cr.id), zen_literal(list(cast(Substitute, cr.decisive).with_))]) for cr in rules]
     return _table("substitution", "first", ["line", *SCOPE], [("sub.rule", "rule"), ("sub.with", "with")],
                   rows, output_path="substitution_lines", input_field="lines")
 
 
 def _sku_table(rules: list[CompiledRule], catalog: Catalog) -> str:
     """Catalog facts of every substitute SKU, as a ZEN list literal."""
-    codes = sorted({s for cr in rules for s in cr.decisive.with_ if s in catalog.skus})
+    codes = sorted({s for cr in rules for s in cast(Substitute, cr.decisive).with_ if s in catalog.skus})
     rows = []
     for code in codes:
         sku = catalog.skus[code]
@@ -485,7 +486,7 @@ def _shipment_node() -> dict[str, Any]:
     ])
 
 
-def _decisive_table(name: str, rules: list[CompiledRule], extra: list[tuple[str, str]] = ()) -> dict[str, Any]:
+def _decisive_table(name: str, rules: list[CompiledRule], extra: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     cols = [c for c, _ in extra] + SCOPE
     rows = [(_row_id(cr, 0), _describe(cr), [cell for _, cell in extra] + _scope_cells(cr),
              [zen_string(cr.id), zen_literal(_action_json(cr.decisive))])
@@ -494,7 +495,7 @@ def _decisive_table(name: str, rules: list[CompiledRule], extra: list[tuple[str,
 
 
 def _modifier_table(name: str, rules: list[CompiledRule], outputs: list[str],
-                    extra: list[tuple[str, str]] = ()) -> dict[str, Any]:
+                    extra: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     cols = [c for c, _ in extra] + SCOPE
     rows = []
     for cr in rules:
@@ -633,7 +634,7 @@ def _substitutions(order: Order, crs: CompiledRuleSet, catalog: Catalog, facts: 
             continue
         cr = next((c for c in subs.get(line.sku, ()) if _matches(c, facts)), None)
         if cr is not None:
-            pick = next((s for s in cr.decisive.with_ if catalog.network_stock(s) >= line.qty), None)
+            pick = next((s for s in cast(Substitute, cr.decisive).with_ if catalog.network_stock(s) >= line.qty), None)
             out.append({"line": i, "from": line.sku, "to": pick, "rule": cr.id})
     return out
 
@@ -660,6 +661,7 @@ def rulewright_outcomes(order: Order, crs: CompiledRuleSet, catalog: Catalog, *,
                 lines[s["line"]] = lines[s["line"]].model_copy(update={"sku": s["to"]})
         set_line_facts(f, order, lines, catalog)
     routing, exclusions = run("routing")
+    carrier_mods: list[CompiledRule]
     carrier, carrier_mods, ex_services, ex_carriers = None, [], set(), set()
     if origin is not None:
         set_shipment_facts(f, origin, catalog)

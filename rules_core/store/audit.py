@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from pydantic import BaseModel
 from sqlmodel import Session, select
@@ -78,7 +78,7 @@ def verify(session: Session) -> AuditReport:
     return AuditReport(ok=not problems, entries=len(rows), head=head.hash, problems=problems)
 
 
-def _chain_problems(rows: list[AuditRow]) -> list[str]:
+def _chain_problems(rows: Sequence[AuditRow]) -> list[str]:
     problems: list[str] = []
     prev_seq, prev_hash = 0, GENESIS
     for row in rows:

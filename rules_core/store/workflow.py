@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from rules_core.errors import Conflict, NotFound, PermissionDenied, RuleSetError, StoreError
 from rules_core.findings import Finding, has_errors
@@ -247,7 +247,7 @@ class Store:
     def _rules_at(self, s: Session, version_id: int | None) -> list[Rule]:
         if version_id is None:
             return []
-        row = s.exec(select(RuleSetRow).join(VersionRow, VersionRow.ruleset == RuleSetRow.hash)
+        row = s.exec(select(RuleSetRow).join(VersionRow, col(VersionRow.ruleset) == col(RuleSetRow.hash))
                      .where(VersionRow.id == version_id)).one()
         return _rules_from(row.rules)
 
@@ -435,7 +435,7 @@ class Store:
         findings, impact = self._check(base_rules, _rules_from(row.changes), removes)
         with self._write() as s:
             moved = s.exec(update(ProposalRow).where(  # type: ignore[arg-type]
-                ProposalRow.id == row.id, ProposalRow.status == row.status,
+                col(ProposalRow.id) == row.id, col(ProposalRow.status) == row.status,
                 ProposalRow.base_version.is_not_distinct_from(row.base_version))  # type: ignore[union-attr]
                 .values(base_version=base, removes=canonical_json(removes), checked_against=base,
                         findings=canonical_json([f.model_dump() for f in findings]),

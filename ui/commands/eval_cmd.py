@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from assistant.llm.settings import load_llm_settings
 from ui.common import CATALOG_OPT, JSON_OPT, console, fail, friendly, get_catalog, print_json
+
+if TYPE_CHECKING:
+    from assistant.draft import DraftMode
 
 
 @friendly
@@ -38,7 +41,7 @@ def eval_cmd(offline: bool = typer.Option(False, "--offline", help="only the off
     dataset = load_dataset().select(category, case, limit)
     if not dataset.cases:
         fail("no eval case matches --category/--case")
-    mode = "offline" if offline else "llm" if llm else "auto"
+    mode: DraftMode = "offline" if offline else "llm" if llm else "auto"
     run, baseline = evaluate(get_catalog(catalog), mode=mode, settings=load_llm_settings(), dataset=dataset,
                              prices=Prices(price_prompt, price_completion), progress=None if as_json else _progress)
     if report:

@@ -4,7 +4,7 @@ rollback, export, db upgrade, audit verify/log. Thin handlers over ``rules_core.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional, cast
 
 import typer
 from pydantic import ValidationError
@@ -43,7 +43,8 @@ def read_proposal_file(path: Path) -> tuple[list[Rule], Provenance]:
     meta: dict[str, Any] = data if isinstance(data, dict) and "rules" in data else {}
     source = meta.get("source") if meta.get("source") in ("parser", "model") else ("model" if meta.get("model") else "manual")
     request = meta.get("request") if isinstance(meta.get("request"), str) else None
-    return rules, Provenance(request=request, source=source, model=meta.get("model"), usage=meta.get("usage") or None)
+    return rules, Provenance(request=request, source=cast(Literal["parser", "model", "manual"], source),
+                             model=meta.get("model"), usage=meta.get("usage") or None)
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -70,8 +71,8 @@ def show_diff(d: ProposalDiff, p: Proposal) -> None:
         console.print(f"[red]- {rule['id']}[/red] {rule.get('name', '')}")
     for ch in d.diff.changed:
         console.print(f"[cyan]~ {ch.id}[/cyan]")
-        for f in ch.fields:
-            console.print(f"    {f.path}: {f.before!r} -> {f.after!r}")
+        for fc in ch.fields:
+            console.print(f"    {fc.path}: {fc.before!r} -> {fc.after!r}")
     for f in d.findings:
         console.print(f"[{'red' if f.severity == 'error' else 'yellow'}]{finding_text(f, p)}[/]")
     show_impact(d.impact or {}, d.checked_against)

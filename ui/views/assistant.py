@@ -124,7 +124,8 @@ def build(ctx: AppContext, who: gr.Textbox) -> None:
             return (history, next_state(st, text, result), "", *shown)
 
         send.click(on_message, [message, chat, state, client], outputs, api_name="draft")
-        message.submit(on_message, [message, chat, state, client], outputs, api_name=False)
+        # api_name=False (no API endpoint) is valid at runtime; gradio annotates api_name as str | None
+        message.submit(on_message, [message, chat, state, client], outputs, api_name=False)  # type: ignore[arg-type]
 
         def on_new() -> tuple[Any, ...]:
             return ([], dict(EMPTY), "", *empty_outputs())

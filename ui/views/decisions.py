@@ -51,7 +51,8 @@ def build(ctx: AppContext) -> None:
             return order_json(found)
 
         load.click(on_sample, pick, order, api_name="sample_order")
-        pick.change(on_sample, pick, order, api_name=False)
+        # api_name=False (no API endpoint) is valid at runtime; gradio annotates api_name as str | None
+        pick.change(on_sample, pick, order, api_name=False)  # type: ignore[arg-type]
 
         @shown_as_error
         def on_decide(text: str) -> tuple[str, str, str]:

@@ -56,7 +56,8 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
             return render.proposals_frame(proposals)
 
         refresh.click(on_queue, status, queue, api_name="queue")
-        status.change(on_queue, status, queue, api_name=False)
+        # api_name=False (no API endpoint) is valid at runtime; gradio annotates api_name as str | None
+        status.change(on_queue, status, queue, api_name=False)  # type: ignore[arg-type]
         tab.select(on_queue, status, queue, api_name=False)  # fresh whenever the tab is opened
 
         @shown_as_error
@@ -72,9 +73,10 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
 
         shown = [header, diff, english, findings, impact, changes, carriers, warehouses, provenance, outcome]
         open_btn.click(on_open, pid, shown, api_name="proposal")
-        pid.submit(on_open, pid, shown, api_name=False)
+        pid.submit(on_open, pid, shown, api_name=False)  # type: ignore[arg-type]
 
-        queue.select(picked_id, queue, pid, api_name=False).then(on_open, pid, shown, api_name=False)
+        (queue.select(picked_id, queue, pid, api_name=False)  # type: ignore[arg-type]
+            .then(on_open, pid, shown, api_name=False))
 
         @one_line
         def on_approve(number: float | None, note: str, typed: str, request: gr.Request) -> str:

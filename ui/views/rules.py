@@ -57,9 +57,10 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
 
         filters = [client, stage, search]
         refresh.click(on_rules, filters, [table, active], api_name="rules")
+        # api_name=False (no API endpoint) is valid at runtime; gradio annotates api_name as str | None
         for box in (client, stage):
-            box.change(on_rules, filters, [table, active], api_name=False)
-        search.submit(on_rules, filters, [table, active], api_name=False)
+            box.change(on_rules, filters, [table, active], api_name=False)  # type: ignore[arg-type]
+        search.submit(on_rules, filters, [table, active], api_name=False)  # type: ignore[arg-type]
         tab.select(on_rules, filters, [table, active], api_name=False)
 
         @shown_as_error
@@ -75,9 +76,9 @@ def build(ctx: AppContext, who: gr.Textbox) -> dict[str, Any]:
 
         detail = [explanation, rule_json_box, timeline]
         show.click(on_rule, rule_id, detail, api_name="rule")
-        rule_id.submit(on_rule, rule_id, detail, api_name=False)
-        table.select(picked_id, table, rule_id, api_name=False) \
-            .then(on_rule, rule_id, detail, api_name=False)
+        rule_id.submit(on_rule, rule_id, detail, api_name=False)  # type: ignore[arg-type]
+        (table.select(picked_id, table, rule_id, api_name=False)  # type: ignore[arg-type]
+            .then(on_rule, rule_id, detail, api_name=False))
 
         @one_line
         def on_rollback(ref: str, why: str, typed: str, request: gr.Request) -> str:
