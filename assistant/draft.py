@@ -176,7 +176,7 @@ def offline_result(text: str, catalog: Catalog, client: str | None, current: lis
     if status == "ok" and not getattr(p, "complete", True):
         status, rules = "error", []
         error = error or "the offline parser understood only part of the request"
-    if status == "error" and getattr(p, "suggestions", None):
+    if status == "error" and getattr(p, "suggestions", None) and "Did you mean" not in (error or ""):
         error = f"{error or 'not understood'} (try: {'; '.join(map(str, p.suggestions))})"
     return DraftResult(status=status, rules=rules, question=p.question if status == "clarify" else None,
                        error=error if status == "error" else None, source="offline")

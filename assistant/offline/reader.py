@@ -150,15 +150,41 @@ KNOWN_WORDS = frozenset("""
 """.split())
 
 
-def _suggest(word: str, vocab: Vocabulary) -> list[str]:
-    keys = difflib.get_close_matches(phrase_key(word), vocab.all_names(), n=4, cutoff=0.5)
+# What the word before an unknown name says it is: "with Canpar" names a carrier or service,
+# "from Chicago" a warehouse. Suggestions of those kinds come first.
+CONTEXT_KINDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("with", "via", "using", "use", "by", "on", "carrier", "service"), ("carrier", "service")),
+    **dict.fromkeys(("from", "at", "warehouse", "dc"), ("warehouse",)),
+    **dict.fromkeys(("to", "in", "into"), ("country", "region")),
+    **dict.fromkeys(("client", "brand", "customer"), ("client",)),
+    **dict.fromkeys(("sku", "item", "items", "product"), ("sku",)),
+    **dict.fromkeys(("channel",), ("channel",)),
+}
+LIST_ALL_UP_TO = 8  # names of a kind listed in full when none is close
+
+
+def _name(vocab: Vocabulary, cand: tuple[str, str]) -> str:
+    return f"{vocab.display.get(cand, cand[1])} ({cand[1]})"
+
+
+def _suggest(word: str, vocab: Vocabulary, kinds: tuple[str, ...] = ()) -> list[str]:
+    """Catalog names close to ``word``; with ``kinds`` (from the words before it), names of those
+    kinds first, and when none of them is close, every name of the first kind if there are few."""
+    keys = difflib.get_close_matches(phrase_key(word), vocab.all_names(), n=8, cutoff=0.5)
+    close = [cand for k in keys for cand in vocab.phrases[k]]
+    if kinds:
+        wanted = [c for c in close if c[0] in kinds]
+        if not wanted:  # none close: all names of the first kind, when there are few
+            every = sorted({c for cands in vocab.phrases.values() for c in cands if c[0] == kinds[0]})
+            if len(every) <= LIST_ALL_UP_TO:
+                wanted = every
+        close = wanted or close
     out: list[str] = []
-    for k in keys:
-        for cand in vocab.phrases[k]:
-            name = f"{vocab.display.get(cand, cand[1])} ({cand[1]})"
-            if name not in out:
-                out.append(name)
-    return out[:5]
+    for cand in close:
+        name = _name(vocab, cand)
+        if name not in out:
+            out.append(name)
+    return out[:LIST_ALL_UP_TO if kinds else 5]
 
 
 class SentenceReader:
@@ -382,7 +408,7 @@ class SentenceReader:
         if low in VAGUE and VAGUE[low]:
             raise Refusal("clarify", f"'{word}' is vague. {VAGUE[low]}")
         if name is not None or t.kind == "UNKNOWN" or (t.kind == "WORD" and any(ch.isupper() for ch in word[1:])):
-            sugg = _suggest(word, self.vocab)
+            sugg = _suggest(word, self.vocab, self.context_kinds(t))
             hint = f" Did you mean {', '.join(sugg)}?" if sugg else ""
             raise Refusal("error", f"unknown name '{word}': it is not in the catalog.{hint}", sugg)
         if t.kind == "AMBIGUOUS":
@@ -394,6 +420,12 @@ class SentenceReader:
         sugg = _suggest(word, self.vocab)
         raise Refusal("clarify", f"{NOT_UNDERSTOOD} '{word}' here. Could you rephrase it with the "
                       "names of fields, services, warehouses or SKUs?", sugg)
+
+    def context_kinds(self, t: Tok) -> tuple[str, ...]:
+        """The kinds of name the word before ``t`` calls for ("with" a carrier, "from" a warehouse)."""
+        j = next((k for k, x in enumerate(self.toks) if x is t), 0)
+        before = self.toks[j - 1] if j > 0 else None
+        return CONTEXT_KINDS.get(before.text, ()) if before is not None and before.kind == "WORD" else ()
 
     def unknown_name(self) -> Tok | None:
         """The first token of the sentence that looks like a name the catalog does not have."""
@@ -1735,9 +1767,15 @@ class SentenceReader:
                                                                               and self.c.actions == []):
             carrier = self.entity("carrier")
             assert carrier is not None
-            names = ", ".join(s.code for s in self.catalog.services.values() if s.carrier == carrier[1])
-            raise Refusal("clarify", f"{self.vocab.display.get(carrier, carrier[1])} has several services ({names}). "
-                          f"Which one? Or say 'rate shop {self.vocab.display.get(carrier, carrier[1])} for the cheapest'.")
+            codes = [s.code for s in self.catalog.services.values() if s.carrier == carrier[1]]
+            shown = self.vocab.display.get(carrier, carrier[1])
+            if len(codes) == 1:  # naming the carrier is not naming its service: a second one may come
+                svc_name = self.vocab.display.get(("service", codes[0]), codes[0])
+                raise Refusal("clarify", f"A rule names a service, not a carrier: {shown}'s service here is "
+                              f"{svc_name} ({codes[0]}). Say 'use {svc_name}', or 'rate shop {shown} for the "
+                              "cheapest' to take whichever of its services is cheapest.")
+            raise Refusal("clarify", f"{shown} has several services ({', '.join(codes)}). "
+                          f"Which one? Or say 'rate shop {shown} for the cheapest'.")
         self.i = save
         return False
 

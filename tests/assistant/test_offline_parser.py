@@ -57,6 +57,23 @@ def test_unknown_name_suggests_the_nearest_catalog_names(catalog):
     assert any("ACME-MUG-RED" in s for s in result.suggestions)
 
 
+@pytest.mark.parametrize("text, expected, not_expected", [
+    # the word before the name says what kind of name it is
+    ("Ship ACME orders to Canada with Canpar", "Purolator (PUROLATOR)", "apparel"),
+    ("Ship GLOBEX orders from Chicago", "Dallas DC (DFW)", "Ohio"),
+])
+def test_unknown_name_suggestions_follow_the_word_before_it(catalog, text, expected, not_expected):
+    result = parse_request(text, catalog)
+    assert result.status == "error"
+    assert expected in result.suggestions and not any(not_expected in s for s in result.suggestions)
+
+
+def test_a_carrier_with_one_service_is_still_asked_about_not_guessed(catalog):
+    result = parse_request("Send orders going to Japan via DHL", catalog)
+    assert result.status == "clarify" and result.rules == []
+    assert "DHL Express Worldwide (DHL_EXPRESS_WORLDWIDE)" in result.question and "several" not in result.question
+
+
 def test_result_english_is_the_explain_of_its_rules(catalog):
     result = parse_request("Hold orders over $2,000 for fraud review.", catalog)
     assert result.status == "ok" and result.complete
