@@ -234,8 +234,13 @@ def tokenize(text: str, vocab: Vocabulary) -> list[Tok]:
     return merged
 
 
-def month_day(toks: list[Tok], i: int, today: date) -> tuple[date, int] | None:
-    """A date written "Dec 1", "December 1st, 2026", "1 Dec" at ``i``: (date, tokens used)."""
+RECENTLY_PASSED_DAYS = 31  # a yearless date passed this recently may mean this year's: ask
+
+
+def month_day(toks: list[Tok], i: int, today: date) -> tuple[date, int, date | None] | None:
+    """A date written "Dec 1", "December 1st, 2026", "1 Dec" at ``i``: (date, tokens used, this
+    year's date when the text gives no year and that day passed less than a month ago, so the
+    next one is a guess)."""
     def num(t: Tok) -> int | None:
         if t.kind == "NUM" and float(t.value).is_integer():
             return int(t.value)
@@ -260,13 +265,16 @@ def month_day(toks: list[Tok], i: int, today: date) -> tuple[date, int] | None:
     if day is None:
         return None
     year, extra = year_at(i + used)
+    passed: date | None = None
     try:
         if year is None:
             d = date(today.year, month, day)
             if d < today:
+                if (today - d).days <= RECENTLY_PASSED_DAYS:
+                    passed = d
                 d = date(today.year + 1, month, day)
         else:
             d = date(year, month, day)
     except ValueError:
         return None
-    return d, used + extra
+    return d, used + extra, passed

@@ -21,7 +21,9 @@ Decisions this module makes, deliberately:
 * Priority 100 by default; "before other rules" 200, "after other rules" 50, "priority N".
 * A hold without a stated reason gets the reason "manual review".
 * "until/through Dec 24" includes Dec 24 (the window ends before Dec 25); "after Dec 1"
-  starts on Dec 2; a date without a year is the next such day from ``today``.
+  starts on Dec 2; a date without a year is the next such day from ``today``, except one
+  that passed less than a month ago ("from Dec 1" on Dec 4): that is asked about, since this
+  year's (in force at once) and next year's (a year away) are both likely.
 * "$" means the catalog's currency; "CA$40" and "$40 CAD" are CAD.
 * When some sentences are understood and others are not, the result carries the rules of
   the understood ones, ``complete=False``, and the question or error about the rest.

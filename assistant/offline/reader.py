@@ -1285,8 +1285,14 @@ class SentenceReader:
         hit = month_day(self.toks, self.i, self.today)
         if hit is None:
             return None
-        self.i += hit[1]
-        return hit[0]
+        when, used, passed = hit
+        if passed is not None:
+            written = " ".join(x.orig or x.text for x in self.toks[self.i:self.i + used])
+            raise Refusal("clarify", f"'{written}' passed on {passed.isoformat()}: do you mean that day (the rule "
+                          f"applies from now on), or {when.isoformat()} next year? Write the year, e.g. "
+                          f"'{written} {passed.year}'.")
+        self.i += used
+        return when
 
     def read_window(self) -> bool:
         save = self.i

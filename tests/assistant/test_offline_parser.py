@@ -115,8 +115,18 @@ def test_partly_understood_request_keeps_the_understood_rules(catalog):
 
 
 def test_a_date_without_year_is_the_next_such_day(catalog):
+    result = parse_request("From Jan 15, hold orders over $3,000 for review", catalog, today=date(2026, 12, 5))
+    assert result.rules[0].effective.from_.date() == date(2027, 1, 15)
+    result = parse_request("From Dec 24, hold orders over $3,000 for review", catalog, today=date(2026, 12, 5))
+    assert result.rules[0].effective.from_.date() == date(2026, 12, 24)
+
+
+def test_a_date_without_year_that_just_passed_is_asked_about(catalog):
     result = parse_request("From Dec 1, hold orders over $3,000 for review", catalog, today=date(2026, 12, 5))
-    assert result.rules[0].effective.from_.date() == date(2027, 12, 1)
+    assert result.status == "clarify" and result.rules == []
+    assert "'Dec 1' passed on 2026-12-01" in result.question and "2027-12-01" in result.question
+    written = parse_request("From Dec 1 2026, hold orders over $3,000 for review", catalog, today=date(2026, 12, 5))
+    assert written.rules[0].effective.from_.date() == date(2026, 12, 1)
 
 
 def test_canonical_text_is_read_back(catalog):
