@@ -440,15 +440,17 @@ def _carrier_stage(run: Run, origin: str) -> tuple[Quote | None, str]:
         if not allowed(svc.code):
             run.exception("carrier", "service_excluded", f"{svc.code} is excluded by another carrier rule", rid)
             return None, f"rule:{rid}"
-        q = next((q for q in eligible_quotes(origin, f, catalog) if q.service == svc.code), None)
+        code = svc.code
+        q = next((q for q in eligible_quotes(origin, f, catalog) if q.service == code), None)
         if q is None:
             reason = ineligible_reason(svc, origin, f, catalog)
             run.exception("carrier", "service_ineligible", reason or f"{svc.code} has no rate for this shipment", rid)
         return q, f"rule:{rid}"
-    listed = (not a.services and not a.carriers)
+    services, carriers, max_days = a.services or (), a.carriers or (), a.max_transit_days
+    listed = not services and not carriers
     quotes = [q for q in allowed_quotes(eligible_quotes(origin, f, catalog), ex_services, ex_carriers)
-              if (listed or q.service in (a.services or ()) or q.carrier in (a.carriers or ()))
-              and (a.max_transit_days is None or q.transit_days <= a.max_transit_days)]
+              if (listed or q.service in services or q.carrier in carriers)
+              and (max_days is None or q.transit_days <= max_days)]
     best = (quotes[0] if quotes else None) if a.objective == "cheapest" else fastest(quotes)
     if best is None:
         within = f" within {a.max_transit_days} days" if a.max_transit_days else ""
