@@ -6,21 +6,28 @@ answer ("lb"), not a new request. ``resolve_offline`` fits the answer into the e
 request and drafts the result with the offline parser:
 
 - the earlier request with the answer put where the question points: a word the question
-  quotes that the request contains ('20' -> '20 lb', 'CA' -> 'California', '12/1' -> 'Dec 1'),
-  or at the end of the request;
-- the answer alone, when it restates the request (most of the request's words are in it), or
-  when the question asked for a rephrasing (then only alone: the request could not be read),
-  or when the person was asked again and invited to restate it. A short answer that happens to
-  be a rule by itself ("ship from TOR") is not taken alone: it would drop what the earlier
-  request said (its client, its conditions).
+  quotes that the request contains ('20' -> '20 lb', 'CA' -> 'California', '12/1' -> 'Dec 1',
+  '1500' also where the request wrote '1,500'), or at the end of the request;
+- the answer alone, when it restates the request: it keeps every word of the request that the
+  question is not about (its client, its conditions, its action), or when the question asked
+  for a rephrasing (then only alone: the request could not be read). A short answer that is a
+  rule by itself ("ship from TOR", "hold for review") is never taken alone: it would drop what
+  the earlier request said.
+
+An answer is read as typed people answer: quotes, "it's", "please" and "thanks" around it do
+not count, and a one-word answer is also tried in lower case ("LB"). An answer that brings an
+action the request and the question do not mention ("lb, and ship from LAX") is not fitted:
+it is not an answer to the question.
 
 It never picks between readings: when the answer fits in several ways that mean different
-rules, it asks again; when it fits nowhere, it asks again and says so. The model, when one is
-configured, gets the earlier request, its question and the answer together as data.
+rules, it asks again; when it fits nowhere, it asks again and says so (an empty answer too).
+The model, when one is configured, gets the earlier request, its question and the answer
+together as data.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable
 
@@ -31,6 +38,17 @@ from rules_core.models import Rule, rule_json
 
 QUOTED = re.compile(r"'([^']{1,60})'")
 CURRENCY_SIGNS = ("$", "US$", "C$", "CA$")
+WORD = re.compile(r"[\w$]+(?:[.,/-][\w$]+)*")
+# Words that carry no content of their own: a restatement may leave them out or change them.
+STOP = frozenset("""a an the of to for and or with on in at by from is are be it its it's this that these
+those all any every orders order please thanks thank you i we should must can will would just also
+then than if when which who""".split())
+# Words that start an action: an answer that brings one the request and question lack adds a rule.
+ACTIONS = frozenset("""hold ship send use tag flag insure insurance require signature substitute swap
+replace route fulfil fulfill exclude never prefer avoid rate disable enable""".split())
+LEADING = re.compile(r"^(?:it'?s|it is|they are|i mean|make it|sorry,?|yes,?|no,?)\s+", re.IGNORECASE)
+TRAILING = re.compile(r"[\s,]+(?:please|thanks|thank you|thx)$", re.IGNORECASE)
+PHRASES = {"a number of units": "units", "number of units": "units", "a count": "units"}
 
 
 class Pending(BaseModel):
@@ -38,19 +56,38 @@ class Pending(BaseModel):
 
     request: str
     question: str
-    asked_again: bool = False  # the answer did not fit once: a restatement is welcome
+    asked_again: bool = False  # an answer did not fit once
 
 
-RESTATES = 0.6  # share of the request's words an answer repeats when it restates the request
+def words(text: str) -> set[str]:
+    return {w.lower() for w in WORD.findall(text)}
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[\w$.,/-]+", text.lower()))
+def content(text: str) -> set[str]:
+    return words(text) - STOP
+
+
+def clean_answer(answer: str) -> str:
+    """The answer without what people put around one: quotes, "it's", "please", end punctuation."""
+    ans = answer.strip()
+    for _ in range(3):
+        before = ans
+        ans = ans.strip().rstrip(".!?").strip().strip("\"'“”‘’`").strip()
+        ans = LEADING.sub("", ans)
+        ans = TRAILING.sub("", ans)
+        if ans == before:
+            break
+    return PHRASES.get(ans.lower(), ans)
 
 
 def restates(pending: Pending, answer: str) -> bool:
-    words = _words(pending.request)
-    return bool(words) and len(words & _words(answer)) / len(words) >= RESTATES
+    """The answer keeps every content word of the request the question is not about."""
+    kept = content(pending.request) - words(pending.question)
+    return bool(kept) and kept <= words(answer)
+
+
+def adds_action(pending: Pending, answer: str) -> bool:
+    return bool((words(answer) & ACTIONS) - words(pending.request) - words(pending.question))
 
 
 def quoted_spans(question: str, request: str) -> list[str]:
@@ -59,34 +96,59 @@ def quoted_spans(question: str, request: str) -> list[str]:
     return sorted((s for s in spans if s and _occurrences(s, request)), key=len, reverse=True)
 
 
+def _span_pattern(span: str) -> str:
+    if span.isdigit() and len(span) > 3:  # the question says '1500' where the request wrote '1,500'
+        head, groups = span[: len(span) % 3 or 3], re.findall(r"\d{3}", span[len(span) % 3 or 3:])
+        return re.escape(head) + "".join(f",?{g}" for g in groups)
+    return re.escape(span)
+
+
 def _occurrences(span: str, text: str) -> list[tuple[int, int]]:
-    pattern = r"(?<![\w$])" + re.escape(span) + r"(?!\w)"
+    pattern = r"(?<![\w$])" + _span_pattern(span) + r"(?![\w,]\d|\w)"
     return [(m.start(), m.end()) for m in re.finditer(pattern, text, flags=re.IGNORECASE)]
+
+
+# A choice the question offers as "Canada (country CA) or California (region CA)": answered
+# "the country", "the state", "the province".
+OPTION = re.compile(r"((?:[A-Z][\w.-]*)(?: [A-Z][\w.-]*)*) \((country|region) [A-Z0-9]{1,3}\)")
+KIND_WORDS = {"country": "country", "nation": "country", "state": "region", "province": "region",
+              "region": "region", "territory": "region"}
+
+
+def chosen_option(question: str, answer: str) -> str | None:
+    """The option an answer like "the state" picks among the question's named options."""
+    kinds = {KIND_WORDS[w] for w in words(answer) if w in KIND_WORDS}
+    if len(kinds) != 1 or len(words(answer) - STOP - set(KIND_WORDS)) > 0:
+        return None
+    picked = [name.strip() for name, kind in OPTION.findall(question) if kind in kinds]
+    return picked[0] if len(picked) == 1 else None
 
 
 def candidates(pending: Pending, answer: str) -> list[str]:
     """The earlier request with the answer fitted in, each way it may fit (no duplicates)."""
     req = pending.request.strip()
-    ans = answer.strip().rstrip(".!?").strip()
+    ans = clean_answer(answer)
     if not ans:
         return []
+    ans = chosen_option(pending.question, ans) or ans
+    variants = [ans] + ([ans.lower()] if " " not in ans and ans.lower() != ans else [])
     out: list[str] = []
-    for span in quoted_spans(pending.question, req):
-        for start, end in _occurrences(span, req):
-            before, word, after = req[:start], req[start:end], req[end:]
-            out.append(before + ans + after)  # a choice or a rewrite: 'CA' -> 'California'
-            out.append(f"{before}{word} {ans}{after}")  # a unit: '20' -> '20 lb'
-            if ans in CURRENCY_SIGNS:
-                out.append(f"{before}{ans}{word}{after}")  # '20' -> '$20'
-    body = req.rstrip(" .;")
-    out.append(f"{body} {ans}")
+    for a in variants:
+        for span in quoted_spans(pending.question, req):
+            for start, end in _occurrences(span, req):
+                before, word, after = req[:start], req[start:end], req[end:]
+                out.append(before + a + after)  # a choice or a rewrite: 'CA' -> 'California'
+                out.append(f"{before}{word} {a}{after}")  # a unit: '20' -> '20 lb'
+                if a in CURRENCY_SIGNS:
+                    out.append(f"{before}{a}{word}{after}")  # '20' -> '$20'
+        out.append(f"{req.rstrip(' .;')} {a}")
+        if "tag" in words(pending.question) and '"' not in a and len(a.split()) <= 3:
+            out.append(f'{req.rstrip(" .;")} as "{a}"')  # "Which tag?" -- "bulk"
     return list(dict.fromkeys(c for c in out if c != req))
 
 
 def behaviour_key(rules: list[Rule]) -> str:
     """Rules compared by what they do: ids and names are generated from the text."""
-    import json
-
     keyed = []
     for r in rules:
         data = rule_json(r)
@@ -94,6 +156,16 @@ def behaviour_key(rules: list[Rule]) -> str:
         data.pop("name", None)
         keyed.append(json.dumps(data, sort_keys=True))
     return "\n".join(sorted(keyed))
+
+
+def _further_ok(pending: Pending, answer: str, question: str) -> bool:
+    """A new question after fitting the answer counts only when it is about something the first
+    question and the answer are not: else the fit broke the request rather than completed it."""
+    if question.startswith(NOT_UNDERSTOOD):
+        return False
+    about = {q.strip().lower() for q in QUOTED.findall(question)}
+    before = {q.strip().lower() for q in QUOTED.findall(pending.question)}
+    return not (about & before) and not any(w in words(answer) for q in about for w in words(q))
 
 
 def resolve_offline(pending: Pending, answer: str, parse: Callable[[str], Any]) -> tuple[str, Any] | None:
@@ -106,28 +178,27 @@ def resolve_offline(pending: Pending, answer: str, parse: Callable[[str], Any]) 
     several ways that mean different rules.
     """
     rephrase = pending.question.startswith(NOT_UNDERSTOOD)  # "could you rephrase it": a new wording
-    if rephrase or pending.asked_again or restates(pending, answer):
-        alone = parse(answer)
+    if rephrase or restates(pending, answer):
+        alone = parse(clean_answer(answer))
         if alone.status == "ok" and alone.rules:
-            return answer, alone
-        if rephrase:
-            return None  # the request could not be read; pieces of it are no base to fit into
+            return clean_answer(answer), alone
+    if rephrase or adds_action(pending, answer):
+        return None  # a request that could not be read, or an answer that is not one
     understood: dict[str, tuple[str, Any]] = {}
     further: dict[str, tuple[str, Any]] = {}
-    # A further question counts only when it is about something else than the first one (the
-    # first may have come from the model, worded differently from the parser's own).
+    # The first question may have come from the model, worded differently from the parser's own.
     asked = {pending.question, parse(pending.request).question}
     for text in candidates(pending, answer):
         result = parse(text)
         if result.status == "ok" and result.rules:
             understood.setdefault(behaviour_key(result.rules), (text, result))
         elif (result.status == "clarify" and result.question and result.question not in asked
-              and not result.question.startswith(NOT_UNDERSTOOD)):  # that one: the fit broke the sentence
+              and _further_ok(pending, answer, result.question)):
             further.setdefault(result.question, (text, result))
     if len(understood) == 1:
         return next(iter(understood.values()))
     if len(understood) > 1:
-        readings = [text for text, _ in understood.values()]
+        readings = [" and ".join(r.name or r.id for r in result.rules) for _, result in understood.values()]
         first = understood[next(iter(understood))][1]
         first.status, first.rules = "clarify", []
         first.question = ("The answer fits the request in more than one way: "
@@ -141,6 +212,7 @@ def resolve_offline(pending: Pending, answer: str, parse: Callable[[str], Any]) 
 
 def ask_again(pending: Pending, answer: str) -> tuple[str, Pending]:
     """The question again, saying the answer did not fit, and the pending question it leaves."""
-    question = (f"I could not fit “{answer.strip()}” into the request “{pending.request.strip()}”. "
+    said = f"“{answer.strip()}”" if answer.strip() else "an empty answer"
+    question = (f"I could not fit {said} into the request “{pending.request.strip()}”. "
                 f"{pending.question} You can also restate the whole request.")
     return question, pending.model_copy(update={"asked_again": True})

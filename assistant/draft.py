@@ -96,6 +96,9 @@ def draft(text: str, catalog: Catalog, *, client: str | None = None, mode: Draft
     settings = settings or load_llm_settings()
     if mode == "llm":
         settings.require()
+    if not text.strip() and answering is not None:  # the question stands
+        question, still = ask_again(answering, text)
+        return DraftResult(status="clarify", question=question, request=answering.request, pending=still)
     if not text.strip():
         return DraftResult(status="error", error="the request is empty: describe the rule in plain English")
     current = active_rules() if current_rules is None else list(current_rules)

@@ -669,6 +669,7 @@ class SentenceReader:
             if hi is None:
                 return None
             return self._range(field, lo, hi)
+        vstart = self.i
         val = self.scalar(field)
         if val is None:
             return None
@@ -677,9 +678,15 @@ class SentenceReader:
         name = self._field_for(field, implied, value)
         if self.peek() is not None and self.peek().kind == "DASH":  # type: ignore[union-attr]
             return self._finish_range(name, value)
+        start = self.i
         if self.take_words("or", "more") or self.take_words("or", "higher") or self.take_words("and", "up") \
                 or self.take_words("or", "above"):
-            op = "gte" if op in ("eq",) else op
+            if op not in ("eq", "gte"):  # "over 20 lb or more": over, or at least? "under 5 or more"?
+                amount = " ".join(x.orig or x.text for x in self.toks[vstart:start])
+                said = " ".join(x.orig or x.text for x in self.toks[start:self.i])
+                raise Refusal("clarify", f"'{amount} {said}' after a comparison: is {amount} itself included? "
+                              f"Say 'over {amount}' or 'at least {amount}'.")
+            op = "gte"
         return {"field": name, "op": op, "value": self._typed(name, value)}
 
     def _postfix_comparison(self) -> Node | None:

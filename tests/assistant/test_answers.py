@@ -94,9 +94,75 @@ def test_a_short_answer_that_is_a_rule_by_itself_does_not_drop_the_request() -> 
 
 
 def test_a_restated_request_is_taken_as_it_is() -> None:
-    _, answered = converse("Hold ACME orders over 20 for review", "Hold GLOBEX orders over $50 for fraud review")
-    assert answered.status == "ok" and answered.request == "Hold GLOBEX orders over $50 for fraud review"
-    assert answered.rules[0].clients == ["GLOBEX"]
+    _, answered = converse("Hold ACME orders over 20 for review", "Hold ACME orders over 20 kg for review please")
+    assert answered.status == "ok" and answered.request == "Hold ACME orders over 20 kg for review"
+    assert answered.rules[0].clients == ["ACME"]
+
+
+@pytest.mark.parametrize("request_text, answers", [
+    # a rule by itself that drops the request's client or conditions, even after being asked again
+    ("Flag ACME orders over 20 lb", ["tag", "hold for review"]),
+    ("Use UPS for ACME orders over 5 lb", ["Ground", "use UPS Ground"]),
+    ("Hold heavy ACME orders for review", ["hold orders for review if over 20 lb"]),
+    ("Hold ACME orders over 20 for review", ["Hold GLOBEX orders over $50 for fraud review"]),
+    # an answer that brings an action of its own is not an answer
+    ("Hold ACME orders over 20 for review", ["lb, ship from LAX"]),
+    ("Hold ACME orders over 20 for review", ["lb and ship from LAX"]),
+])
+def test_answers_that_would_drop_or_add_to_the_request_are_asked_again(request_text: str, answers: list[str]) -> None:
+    *_, last = converse(request_text, *answers)
+    assert last.status == "clarify" and last.rules == [], last.english
+    assert last.pending is not None and last.pending.request == request_text
+
+
+@pytest.mark.parametrize("answer", ["LB", "Pounds!", "it's lb", '"lb"', "lb, thanks", "lb please", "  lb.  "])
+def test_answers_as_people_type_them(answer: str) -> None:
+    _, answered = converse("Hold ACME orders over 20 for review", answer)
+    assert answered.status == "ok", answered.question
+    assert condition(answered.rules[0])["field"] == "order.weight"
+
+
+@pytest.mark.parametrize("request_text, answer, field, value", [
+    ("Hold orders going to CA for review", "the state", "dest.region", "CA"),
+    ("Hold orders going to CA for review", "the country", "dest.country", "CA"),
+    ("Hold ACME orders to LA for review", "the state", "dest.region", "LA"),
+])
+def test_a_kind_of_place_picks_the_option_the_question_named(request_text: str, answer: str, field: str,
+                                                             value: str) -> None:
+    _, answered = converse(request_text, answer)
+    assert answered.status == "ok", answered.question
+    assert {"field": field, "op": "eq", "value": value} == condition(answered.rules[0])
+
+
+def test_a_tag_question_takes_the_bare_tag() -> None:
+    _, answered = converse("Tag ACME orders over 20 lb", "vip")
+    assert answered.status == "ok" and answered.request == 'Tag ACME orders over 20 lb as "vip"'
+    assert answered.rules[0].then[0].tag == "vip" and answered.rules[0].clients == ["ACME"]
+
+
+def test_the_question_offers_a_number_of_units_and_that_answer_works() -> None:
+    _, answered = converse("Hold ACME orders over 20 for review", "a number of units")
+    assert answered.status == "ok" and condition(answered.rules[0])["field"] == "order.unit_count"
+
+
+def test_a_number_written_with_a_thousands_separator_can_be_answered() -> None:
+    asked, answered = converse("Hold ACME orders over 1,500 for review", "USD")
+    assert "'1500'" in asked.question
+    assert answered.status == "ok" and answered.request == "Hold ACME orders over 1,500 USD for review"
+    assert condition(answered.rules[0])["value"] == {"amount": 1500, "currency": "USD"}
+
+
+def test_a_fit_that_breaks_the_request_is_not_carried_forward() -> None:
+    asked, answered = converse("Hold ACME orders over 2.5 units for review", "3 units")
+    assert answered.status in ("ok", "clarify")
+    assert "units units" not in (answered.request or "") and "2.5 3" not in (answered.request or "")
+
+
+def test_an_empty_answer_leaves_the_question_standing() -> None:
+    asked, empty, done = converse("Hold ACME orders over 20 for review", "   ", "lb")
+    assert empty.status == "clarify" and "an empty answer" in empty.question
+    assert empty.pending.request == asked.pending.request
+    assert done.status == "ok"
 
 
 def test_an_answer_that_fits_two_ways_with_different_meanings_is_not_guessed() -> None:
