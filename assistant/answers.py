@@ -49,6 +49,8 @@ replace route fulfil fulfill exclude never prefer avoid rate disable enable""".s
 LEADING = re.compile(r"^(?:it'?s|it is|they are|i mean|make it|sorry,?|yes,?|no,?)\s+", re.IGNORECASE)
 TRAILING = re.compile(r"[\s,]+(?:please|thanks|thank you|thx)$", re.IGNORECASE)
 PHRASES = {"a number of units": "units", "number of units": "units", "a count": "units"}
+# Not answers: a fit of these would take "hmm" as a tag or a name.
+NON_ANSWERS = frozenset("hmm hm um uh er ok okay yes no yeah nope idk dunno sure maybe what huh ? ok?".split())
 
 
 class Pending(BaseModel):
@@ -182,7 +184,7 @@ def resolve_offline(pending: Pending, answer: str, parse: Callable[[str], Any]) 
         alone = parse(clean_answer(answer))
         if alone.status == "ok" and alone.rules:
             return clean_answer(answer), alone
-    if rephrase or adds_action(pending, answer):
+    if rephrase or adds_action(pending, answer) or clean_answer(answer).lower() in NON_ANSWERS:
         return None  # a request that could not be read, or an answer that is not one
     understood: dict[str, tuple[str, Any]] = {}
     further: dict[str, tuple[str, Any]] = {}

@@ -1392,9 +1392,10 @@ class SentenceReader:
         if to and self.route_word not in ("route", "routed"):
             # "ship orders to Toronto" names where they go, not the warehouse that ships them
             t = self.peek()
-            raise Refusal("clarify", f"'{self.route_word} ... to {t.orig}': should these orders ship from "  # type: ignore[union-attr]
-                          f"the {wh[1]} warehouse (say 'ship from {wh[1]}'), or are they going to that city "
-                          "(say 'to the destination city \"...\"')?")
+            place = t.orig  # type: ignore[union-attr]
+            raise Refusal("clarify", f"'{self.route_word} ... to {place}': does 'to {place}' mean ship from the "
+                          f"{wh[1]} warehouse (say 'from {wh[1]}'), or orders going to that city (say 'to the "
+                          f"destination city \"{place}\"')?")
         more = self.entity_list("warehouse")
         self.take_words("warehouse") or self.take_words("dc") or self.take_words("warehouses")
         if self.c.neg_pending:
@@ -1778,16 +1779,18 @@ class SentenceReader:
             return True
         if "carrier" in kinds and verb is not None and verb != ("with",) or ("carrier" in kinds and verb == ("with",)
                                                                               and self.c.actions == []):
+            start = self.i
             carrier = self.entity("carrier")
             assert carrier is not None
             codes = [s.code for s in self.catalog.services.values() if s.carrier == carrier[1]]
             shown = self.vocab.display.get(carrier, carrier[1])
+            carrier_word = " ".join(x.orig or x.text for x in self.toks[start:self.i]) or shown
             if len(codes) == 1:  # naming the carrier is not naming its service: a second one may come
                 svc_name = self.vocab.display.get(("service", codes[0]), codes[0])
-                raise Refusal("clarify", f"A rule names a service, not a carrier: {shown}'s service here is "
-                              f"{svc_name} ({codes[0]}). Say 'use {svc_name}', or 'rate shop {shown} for the "
-                              "cheapest' to take whichever of its services is cheapest.")
-            raise Refusal("clarify", f"{shown} has several services ({', '.join(codes)}). "
+                raise Refusal("clarify", f"A rule names a service, not a carrier: '{carrier_word}' has one service "
+                              f"here, {svc_name} ({codes[0]}). Say 'use {svc_name}', or 'rate shop {shown} for "
+                              "the cheapest' to take whichever of its services is cheapest.")
+            raise Refusal("clarify", f"'{carrier_word}' has several services ({', '.join(codes)}). "
                           f"Which one? Or say 'rate shop {shown} for the cheapest'.")
         self.i = save
         return False
@@ -1811,8 +1814,9 @@ class SentenceReader:
             return False
         if self.take_words("tag") or self.take_words("label") or self.take_words("mark") or self.take_words("flag"):
             if self.toks[save].text == "flag" and not self.at_words("as"):
-                raise Refusal("clarify", "Flag how: hold the order for review, or add a tag? Say 'hold ... for "
-                              "review' or 'tag ... as \"review\"'.")
+                word = self.toks[save].orig or self.toks[save].text
+                raise Refusal("clarify", f"'{word}' how: hold the order for review, or add a tag? Say 'hold ... "
+                              "for review' or 'tag ... as \"review\"'.")
             self.skip("it", "them")
             if self.take_words("as") or self.take_words("with"):
                 self.skip("a", "the")

@@ -85,12 +85,13 @@ def test_an_answer_that_does_not_fit_is_asked_again_and_the_request_kept() -> No
     assert done.status == "ok" and done.request == "Hold ACME orders over 20 kg for review"
 
 
-def test_a_short_answer_that_is_a_rule_by_itself_does_not_drop_the_request() -> None:
-    # "ship from TOR" alone drafts a rule for all clients: taking it would lose "ACME".
-    asked, again, done = converse("Ship ACME orders to Toronto", "ship from TOR", "Please ship ACME orders from TOR")
-    assert asked.status == "clarify"
-    assert again.status == "clarify" and again.rules == []
+def test_a_short_answer_that_is_a_rule_by_itself_is_fitted_not_taken_alone() -> None:
+    # "ship from TOR" alone drafts a rule for all clients: fitted into the request, it keeps "ACME".
+    _, done = converse("Ship ACME orders to Toronto", "ship from TOR")
     assert done.status == "ok" and done.rules[0].clients == ["ACME"] and done.rules[0].then[0].warehouse == "TOR"
+    _, held = converse("Flag ACME orders over 20 lb", "hold for review")
+    assert held.status == "ok" and held.rules[0].clients == ["ACME"] and held.rules[0].then[0].action == "hold"
+    assert condition(held.rules[0])["field"] == "order.weight"
 
 
 def test_a_restated_request_is_taken_as_it_is() -> None:
@@ -101,8 +102,7 @@ def test_a_restated_request_is_taken_as_it_is() -> None:
 
 @pytest.mark.parametrize("request_text, answers", [
     # a rule by itself that drops the request's client or conditions, even after being asked again
-    ("Flag ACME orders over 20 lb", ["tag", "hold for review"]),
-    ("Use UPS for ACME orders over 5 lb", ["Ground", "use UPS Ground"]),
+    ("Hold heavy ACME orders for review", ["what", "hold orders for review"]),
     ("Hold heavy ACME orders for review", ["hold orders for review if over 20 lb"]),
     ("Hold ACME orders over 20 for review", ["Hold GLOBEX orders over $50 for fraud review"]),
     # an answer that brings an action of its own is not an answer
@@ -138,6 +138,26 @@ def test_a_tag_question_takes_the_bare_tag() -> None:
     _, answered = converse("Tag ACME orders over 20 lb", "vip")
     assert answered.status == "ok" and answered.request == 'Tag ACME orders over 20 lb as "vip"'
     assert answered.rules[0].then[0].tag == "vip" and answered.rules[0].clients == ["ACME"]
+
+
+@pytest.mark.parametrize("answer", ["Ground", "UPS Ground", "ground"])
+def test_a_carrier_question_takes_the_service(answer: str) -> None:
+    asked, answered = converse("Use UPS for ACME orders over 5 lb", answer)
+    assert "'UPS' has several services" in asked.question
+    assert answered.status == "ok" and answered.rules[0].then[0].service == "UPS_GROUND"
+    assert answered.rules[0].clients == ["ACME"]
+
+
+def test_to_a_warehouse_city_is_answered_with_from() -> None:
+    _, answered = converse("Ship ACME orders to Toronto", "from TOR")
+    assert answered.status == "ok" and answered.request == "Ship ACME orders from TOR"
+    assert answered.rules[0].then[0].warehouse == "TOR" and answered.rules[0].clients == ["ACME"]
+
+
+@pytest.mark.parametrize("answer", ["hmm", "ok", "yes", "?"])
+def test_interjections_are_not_answers(answer: str) -> None:
+    _, again = converse("Tag ACME orders over 20 lb", answer)
+    assert again.status == "clarify" and again.rules == []
 
 
 def test_the_question_offers_a_number_of_units_and_that_answer_works() -> None:
