@@ -106,6 +106,12 @@ COND_STOP = frozenset("""
     effective priority as
 """.split())
 SUBJECTS = frozenset("orders order all any anything everything shipments packages parcels every".split())
+OUT_OF_STOCK = {("is", "out", "of", "stock"), ("out", "of", "stock"), ("runs", "out"), ("run", "out"),
+                ("is", "unavailable"), ("are", "unavailable"), ("is", "oos"), ("is", "sold", "out"),
+                ("are", "sold", "out"), ("goes", "out", "of", "stock"), ("go", "out", "of", "stock"),
+                ("are", "out", "of", "stock"), ("is", "not", "in", "stock"), ("has", "no", "stock"),
+                ("is", "out"), ("are", "out"), ("is", "gone"), ("are", "gone"), ("cannot", "be", "filled"),
+                ("can", "not", "be", "filled"), ("is", "not", "available"), ("are", "not", "available")}
 GT = {("over",), ("above",), ("more", "than"), ("greater", "than"), ("exceeding",), ("exceeds",),
       (">",), ("beyond",), ("bigger", "than"), ("larger", "than"), ("higher", "than")}
 GTE = {("at", "least"), ("minimum",), ("min",), ("no", "less", "than"), (">", "="), ("or", "more")}
@@ -346,6 +352,11 @@ class SentenceReader:
         if (self.at_words("for") or self.at_words("on") or self.at_words("to")) and t is not None \
                 and t.kind == "WORD" and t.text in SUBJECTS:
             self.i += 2
+            return True
+        # "on ACME orders", "on Amazon orders": the scope or channel follows
+        if self.at_words("on") and t is not None and t.kind == "ENTITY" \
+                and {k for k, _ in t.cands} & {"client", "channel"}:
+            self.i += 1
             return True
         return False
 
@@ -1544,27 +1555,107 @@ class SentenceReader:
     def read_queue_later(self) -> bool:
         return False
 
-    def act_substitute(self) -> bool:
+    def _out_of_stock(self) -> bool:
+        """The words after a SKU that say it is out of stock ("is out", "can't be filled")."""
+        return self.take_any(OUT_OF_STOCK)
+
+    def _source_clause(self) -> str | None:
+        """"if X is out of stock", "when X runs out", "if we're out of X": the SKU, or None."""
         save = self.i
-        # "if X is out of stock" / "when X runs out"
         if self.at_words("if") or self.at_words("when") or self.at_words("whenever"):
             self.i += 1
+        if self.take_words("we", "are", "out", "of") or self.take_words("we", "run", "out", "of") \
+                or self.take_words("we", "have", "no"):
+            self.skip("the", "a", "an", "any")
+            sku = self.entity("sku")
+            if sku is not None:
+                self.i += 1
+                self.take_words("left") or self.take_words("in", "stock")
+                return sku[1]
+            self.i = save
+            return None
         self.skip("the")
         sku = self.entity("sku")
         if sku is not None:
             self.i += 1
-            if self.take_words("is", "out", "of", "stock") or self.take_words("out", "of", "stock") \
-                    or self.take_words("runs", "out") or self.take_words("is", "unavailable") \
-                    or self.take_words("is", "oos") or self.take_words("is", "sold", "out") \
-                    or self.take_words("goes", "out", "of", "stock") or self.take_words("are", "out", "of", "stock") \
-                    or self.take_words("is", "not", "in", "stock") or self.take_words("has", "no", "stock"):
-                self.c.sub_source = sku[1]
-                return True
+            if self._out_of_stock():
+                return sku[1]
         self.i = save
-        if self.take_words("substitute") or self.take_words("sub") or self.take_words("replace") \
-                or self.take_words("swap") or self.take_words("swap", "out"):
+        return None
+
+    def _replaced_by(self) -> list[str] | None:
+        """After an out-of-stock SKU: "get replaced with Y", "is swapped for Y"; the SKUs Y."""
+        save = self.i
+        self.take_words("get") or self.take_words("gets") or self.take_words("are") or self.take_words("is") \
+            or self.take_words("should", "be")
+        if (self.take_words("replaced") or self.take_words("swapped") or self.take_words("substituted")) \
+                and (self.take_words("with") or self.take_words("by") or self.take_words("for")):
+            self.skip("the", "a", "an")
+            subs = self.entity_list("sku")
+            if subs:
+                self.take_words("ones") or self.take_words("one") or self.take_words("instead")
+                return [c for _, c in subs]
+        self.i = save
+        return None
+
+    def act_substitute(self) -> bool:
+        save = self.i
+        # "if X is out of stock" / "when X runs out" / "if we're out of X"
+        source = self._source_clause()
+        if source is not None:
+            done = next((a for a in self.c.actions if a["action"] == "substitute"), None)
+            if done is not None and done["sku"] != source:
+                raise Refusal("clarify", f"The substitution replaces {done['sku']}, but the condition says {source} "
+                              f"is out of stock. Which SKU runs out, and which one is sent instead?")
+            self.c.sub_source = source
+            return True
+        # "out-of-stock X get replaced with Y"
+        if self.take_words("out", "of", "stock"):
+            sku = self.entity("sku")
+            if sku is not None:
+                self.i += 1
+                replacing = self._replaced_by()
+                if replacing:
+                    return self._substitute(sku[1], replacing)
+            self.i = save
+        # "send Y when X is unavailable": the action first, the SKU it stands in for after it
+        if self.c.sub_source is None and (self.take_words("ship") or self.take_words("send")
+                                          or self.take_words("use")):
+            self.skip("the", "a", "an")
+            subs = self.entity_list("sku")
+            if subs:
+                joined = set(self.list_joiners)
+                self.take_words("instead")
+                source = self._source_clause()
+                if source is not None:
+                    self.list_joiners = joined  # how the substitutes were joined, not the source
+                    return self._substitute(source, [c for _, c in subs])
+            self.i = save
+        # "... the red mug goes out instead", after "if we're out of the blue mug"
+        if self.c.sub_source is not None and not any(a["action"] == "substitute" for a in self.c.actions):
+            self.skip("the", "a", "an")
+            subs = self.entity_list("sku")
+            if subs and (self.take_words("goes", "out") or self.take_words("ships") or self.take_words("is", "sent")
+                         or self.take_words("goes")):
+                self.take_words("instead")
+                return self._substitute(self.c.sub_source, [c for _, c in subs])
+            self.i = save
+        if self.take_words("swap") or self.take_words("exchange") or self.take_words("trade"):
+            # "swap X for Y": X goes, Y comes (unlike "substitute Y for X")
+            self.skip("out", "the", "a", "an")
+            first = self.entity_list("sku")
+            if first and len(first) == 1 and (self.take_words("for") or self.take_words("with")):
+                self.skip("the", "a", "an")
+                second = self.entity_list("sku")
+                if second:
+                    return self._substitute(first[0][1], [c for _, c in second])
+            raise Refusal("clarify", "Swap which SKU for which? Name both SKUs, e.g. "
+                          "'swap ACME-MUG-BLUE for ACME-MUG-RED when it is out of stock'.")
+        if self.take_words("substitute") or self.take_words("sub") or self.take_words("replace"):
+            self.skip("out", "of", "stock")
             self.skip("it", "them", "with", "the", "a", "an")
             first = self.entity_list("sku")
+            first_joined = set(self.list_joiners)
             if not first:
                 raise Refusal("clarify", "Substitute which SKU with which? Name both SKUs, e.g. "
                               "'substitute ACME-MUG-BLUE with ACME-MUG-RED'.")
@@ -1580,8 +1671,10 @@ class SentenceReader:
                 second = self.entity_list("sku")
                 if not second or len(second) != 1:
                     raise Refusal("clarify", "Substitute which SKU for which? Name both SKUs.")
+                self.list_joiners = first_joined  # the substitutes are the first list
                 return self._substitute(second[0][1], [c for _, c in first])
             if self.c.sub_source is not None:
+                self.list_joiners = first_joined
                 return self._substitute(self.c.sub_source, [c for _, c in first])
             raise Refusal("clarify", f"Substitute {first[0][1]} for which SKU when it is out of stock?")
         if self.c.sub_source is not None and (self.take_words("ship") or self.take_words("send") or self.take_words("use")
@@ -1595,12 +1688,32 @@ class SentenceReader:
         return False
 
     def _substitute(self, sku: str, subs: list[str]) -> bool:
+        if len(subs) > 1 and "and" in self.list_joiners:  # "with the red mug and the t-shirt"
+            raise Refusal("clarify", f"Send {' and '.join(subs)} together, or the first of them that is in "
+                          f"stock? A substitution sends one SKU; say e.g. 'with {subs[0]}, then {subs[1]}'.")
         self.c.actions.append({"action": "substitute", "sku": sku, "with": subs})
         self.c.sub_source = sku
         self.c.words.append("sub-" + sku.lower())
-        self.take_words("instead") or self.take_words("when", "out", "of", "stock") \
-            or self.take_words("if", "out", "of", "stock") or self.take_words("when", "it", "is", "out", "of", "stock") \
-            or self.take_words("if", "it", "is", "out", "of", "stock")
+        self.take_words("instead")
+        # "when out of stock", "when we run out", "when it is unavailable", "when blue is out":
+        # they repeat what a substitution means; a SKU named there must be the one replaced.
+        save = self.i
+        if self.take_words("when") or self.take_words("if") or self.take_words("whenever"):
+            if self.take_words("out", "of", "stock") or self.take_words("we", "run", "out") \
+                    or self.take_words("we", "are", "out") or self.take_words("it", "runs", "out") \
+                    or self.take_words("they", "run", "out"):
+                return True
+            if self.take_words("it") or self.take_words("they") or self.take_words("that"):
+                if self._out_of_stock():
+                    return True
+            else:
+                self.skip("the")
+                named = self.entity("sku")
+                if named is not None and named[1] == sku:
+                    self.i += 1
+                    if self._out_of_stock():
+                        return True
+            self.i = save
         return True
 
     def act_rate_shop(self) -> bool:

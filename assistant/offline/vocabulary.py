@@ -69,6 +69,8 @@ def _build(catalog: Catalog) -> Vocabulary:
                     vocab.add_capital(name, cand)  # "LA" the warehouse, only in capitals
                 else:
                     vocab.add(name, cand)
+                if kind == "sku" and name.islower() and not name.endswith("s"):
+                    vocab.add(name + "s", cand)  # "blue mugs" as well as "blue mug"
     for word, code in {**DEMONYMS, **COUNTRY_EXTRAS}.items():
         if code in catalog.countries:
             vocab.add(word, ("country", code))

@@ -18,6 +18,7 @@ from rules_core.models import Rule
 
 TODAY = date(2026, 11, 4)
 HOLD = [{"action": "hold", "reason": "manual review"}]
+SUB_BLUE_RED = {"then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}
 
 
 def _line(field: str, value: Any) -> dict[str, Any]:
@@ -102,6 +103,21 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
      [{"clients": ["GLOBEX"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 3000, "currency": "USD"}},
        "then": HOLD},
       {"then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
+    # substitutions as people phrase them: the SKU that runs out, and what goes instead
+    ("Send the red mug when the blue mug is out of stock", [SUB_BLUE_RED]),
+    ("Use the red mug if the blue mug is unavailable", [SUB_BLUE_RED]),
+    ("If we're out of the blue mug, the red mug goes out instead", [SUB_BLUE_RED]),
+    ("Out-of-stock blue mugs get replaced with red mugs", [SUB_BLUE_RED]),
+    ("When the blue mug is out, send a red mug", [SUB_BLUE_RED]),
+    ("When ACME-MUG-BLUE can't be filled, use ACME-MUG-RED", [SUB_BLUE_RED]),
+    # "swap X for Y": X goes, Y comes
+    ("Swap ACME-MUG-BLUE for ACME-MUG-RED when we run out", [SUB_BLUE_RED]),
+    ("Swap blue mugs for red mugs", [SUB_BLUE_RED]),
+    ("Substitute the red mug or the t-shirt for the blue mug",
+     [{"then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED", "ACME-TSHIRT"]}]}]),
+    ("Substitute the red mug for the blue mug on ACME orders under $30",
+     [{"clients": ["ACME"], "when": {"field": "order.value", "op": "lt", "value": {"amount": 30, "currency": "USD"}},
+       "then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
 ]
 
 # (request, why it must not become a rule)
@@ -136,6 +152,12 @@ REFUSE: list[tuple[str, str]] = [
     ("Exclude FedEx for orders shipped via UPS Ground", "was: exclude FedEx + use UPS Ground"),
     ("Orders shipped via UPS Ground need a signature", "was: use UPS Ground + signature for all"),
     ("Hold orders over $500 with UPS Ground", "hold, and use UPS Ground, or hold those with it?"),
+    # substitutions: which SKU runs out, and one SKU sent or the first in stock?
+    ("Swap the blue mug for the red mug when the red mug is out of stock", "which one runs out?"),
+    ("Substitute the blue mug with the red mug and the t-shirt", "both, or the first in stock?"),
+    ("Send the red mug and the t-shirt when the blue mug is out of stock", "both, or the first in stock?"),
+    ("Substitute the red mug and the t-shirt for the blue mug", "both, or the first in stock?"),
+    ("Hold ACME orders over 20 lb or more", "over, or at least?"),
 ]
 
 
