@@ -461,6 +461,10 @@ class SentenceReader:
         return False
 
     def read_filler(self) -> bool:
+        # "have to go out", "with a soundbar in them": words that add nothing to the rule
+        if self.take_words("have", "to") or self.take_words("has", "to") or self.take_words("in", "them") \
+                or self.take_words("in", "it"):
+            return True
         t = self.peek()
         if t is None or t.kind != "WORD" or t.text not in FILLERS:
             return False
@@ -1253,7 +1257,7 @@ class SentenceReader:
 
     def read_scope(self) -> bool:
         save = self.i
-        lead = self.take_words("for") or self.take_words("only", "for")
+        lead = self.take_words("for") or self.take_words("only", "for") or self.take_words("from")
         self.skip("client", "clients", "brand")
         items = self.entity_list("client")
         if not items:
@@ -1855,8 +1859,10 @@ class SentenceReader:
                  ("shipped", "with"), ("shipped",), ("uses",))
         verb = next((v for v in verbs if self.take_words(*v)), None)
         if verb is None:
+            # "Ship hazmat orders UPS Ground": the service right after the orders the verb began
             t = self.peek()
-            if not (t is not None and t.kind == "ENTITY" and self.previous is None and False):
+            if not (t is not None and t.kind == "ENTITY" and self.c.route_verb and not self.c.actions
+                    and self.route_word in ("ship", "send", "ships") and {k for k, _ in t.cands} == {"service"}):
                 return False
         before = self.toks[save - 1] if save > 0 else None
         describes = verb in DESCRIBING_VERBS or (before is not None and before.is_word("that", "which"))
@@ -1910,6 +1916,15 @@ class SentenceReader:
 
     def act_tag(self) -> bool:
         save = self.i
+        # "gets a bulk tag", "get the dg tag", "put a fragile tag on": the word before "tag"
+        if self.take_words("gets") or self.take_words("get") or self.take_words("put"):
+            self.skip("a", "an", "the")
+            tag = self._tag_word()
+            if tag is not None and self.take_words("tag"):
+                self.take_words("on")
+                self._set_tag(tag)
+                return True
+            self.i = save
         if self.take_words("add", "a", "tag") or self.take_words("add", "the", "tag") or self.take_words("add", "tag") \
                 or self.take_words("apply", "the", "tag") or self.take_words("apply", "tag"):
             tag = self._tag_word()
@@ -1933,6 +1948,8 @@ class SentenceReader:
             self.skip("it", "them")
             if self.take_words("as") or self.take_words("with"):
                 self.skip("a", "the")
+                if self.at_words("tag") and self.peek(1) is not None:  # "with the tag priority-pack"
+                    self.i += 1
                 tag = self._tag_word()
                 if tag is None:
                     raise Refusal("clarify", "Which tag? Say e.g. 'tag as \"bulk\"'.")

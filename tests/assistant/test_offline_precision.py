@@ -115,6 +115,15 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
     ("Swap blue mugs for red mugs", [SUB_BLUE_RED]),
     ("Substitute the red mug or the t-shirt for the blue mug",
      [{"then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED", "ACME-TSHIRT"]}]}]),
+    # a service right after the orders a routing verb began; fillers around conditions
+    ("Ship hazmat orders UPS Ground",
+     [{"when": {"field": "order.hazmat", "op": "eq", "value": True},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Hold orders from ACME over $500",
+     [{"clients": ["ACME"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 500, "currency": "USD"}},
+       "then": HOLD}]),
+    ("Anything with more than 10 units in it gets a bulk tag",
+     [{"when": {"field": "order.unit_count", "op": "gt", "value": 10}, "then": [{"action": "add_tag", "tag": "bulk"}]}]),
     ("Substitute the red mug for the blue mug on ACME orders under $30",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "lt", "value": {"amount": 30, "currency": "USD"}},
        "then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
@@ -158,6 +167,8 @@ REFUSE: list[tuple[str, str]] = [
     ("Send the red mug and the t-shirt when the blue mug is out of stock", "both, or the first in stock?"),
     ("Substitute the red mug and the t-shirt for the blue mug", "both, or the first in stock?"),
     ("Hold ACME orders over 20 lb or more", "over, or at least?"),
+    ("Ship orders over 5 lb UPS Ground or FedEx Ground", "cheapest or fastest of the two?"),
+    ("Send ACME orders UPS", "which UPS service?"),
 ]
 
 
