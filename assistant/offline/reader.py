@@ -282,8 +282,8 @@ class SentenceReader:
     def read(self) -> Clause:
         readers: list[Callable[[], bool]] = [
             self.read_punct, self.read_exception, self.read_negated_action, self.read_action,
-            self.read_and_action, self.read_subject_prep, self.read_scope, self.read_priority,
-            self.read_window, self.read_for, self.read_queue, self.read_fallback,
+            self.read_fallback, self.read_and_action, self.read_subject_prep, self.read_scope, self.read_priority,
+            self.read_window, self.read_for, self.read_queue, self.read_tag_at_end,
             self.read_condition_chunk, self.read_from, self.read_as_tag, self.read_route_verb,
             self.read_filler,
         ]
@@ -291,11 +291,16 @@ class SentenceReader:
         try:
             while self.peek() is not None:
                 n_actions, n_conds = len(self.c.actions), len(self.c.conds)
+                was_pending = self.c.pending_tag
                 if not any(reader() for reader in readers):
                     self.unknown(self.peek())  # type: ignore[arg-type]
                 if len(self.c.conds) != n_conds:
                     order.append("C")
-                if len(self.c.actions) != n_actions:
+                # A tag action stands where its verb is ("tag every Amazon order amazon"), not where
+                # the tag word comes: the conditions between belong to it.
+                if self.c.pending_tag and not was_pending:
+                    order.append("A")
+                elif len(self.c.actions) != n_actions and not (was_pending and not self.c.pending_tag):
                     order.append("A")
             self.check_condition_placement("".join(order))
         except Refusal:
@@ -378,6 +383,19 @@ class SentenceReader:
             if prefer["action"] != "prefer_warehouses":
                 raise Refusal("clarify", "Hold when the warehouse cannot fill the order? The engine already holds "
                               "with an exception then; say 'prefer X, else hold' for a list of warehouses.")
+            prefer["fallback"] = "hold"
+            return True
+        if prefer["action"] == "prefer_warehouses" and (
+                self.take_words("falling", "back", "to", "the", "default") or self.take_words("fall", "back", "to", "the", "default")
+                or self.take_words("otherwise", "route", "as", "usual") or self.take_words("otherwise", "as", "usual")):
+            return True  # the default fallback, said out loud
+        if self.take_words("and", "hold", "the", "order", "if", "neither", "can", "fill", "it") \
+                or self.take_words("hold", "the", "order", "if", "neither", "can", "fill", "it") \
+                or self.take_words("hold", "if", "neither", "has", "stock") \
+                or self.take_words("hold", "if", "neither", "can", "fill", "it"):
+            if prefer["action"] != "prefer_warehouses" or len(prefer["warehouses"]) != 2:
+                self.i = save
+                return False
             prefer["fallback"] = "hold"
             return True
         if self.take_words("falling", "back", "to") or self.take_words("fall", "back", "to") \
@@ -725,10 +743,12 @@ class SentenceReader:
             return self._finish_range(self._field_for(None, implied, value), value)
         op = None
         if self.take_words("or", "more") or self.take_words("and", "up") or self.take_words("or", "above") \
-                or self.take_words("+") or self.take_words("or", "over") or self.take_words("or", "higher"):
+                or self.take_words("+") or self.take_words("or", "over") or self.take_words("or", "higher") \
+                or self.take_words("or", "heavier"):
             op = "gte"
         elif self.take_words("or", "less") or self.take_words("or", "under") or self.take_words("and", "under") \
-                or self.take_words("or", "fewer") or self.take_words("and", "below"):
+                or self.take_words("or", "fewer") or self.take_words("and", "below") or self.take_words("or", "lighter") \
+                or self.take_words("or", "cheaper"):
             op = "lte"
         if op is None:
             self.i = save
@@ -1429,6 +1449,21 @@ class SentenceReader:
         self.c.bare_from = wh[1]
         return True
 
+    def read_tag_at_end(self) -> bool:
+        """"Tag hazmat orders dg", "tag them b2b": one last word, right after the orders, is the tag."""
+        if self.c.pending_tag and not (self.at_words("as") or self.at_words("with")):
+            t, after = self.peek(), self.peek(1)
+            ends = after is None or (after.kind == "PUNCT" and after.text in (".", ";", ",")) or after.is_word("and")
+            if t is not None and ends and self.i > 0 and (t.kind in ("WORD", "ENTITY") and " " not in t.orig
+                                                          and t.text not in FILLERS and t.text not in HOSTILE
+                                                          and t.text not in COND_STOP and t.text not in NOT_RULES):
+                prev = self.toks[self.i - 1]
+                if prev.is_word("them", "it", *SUBJECTS):
+                    self.i += 1
+                    self._set_tag(t.orig.lower() if t.orig.isalpha() else t.orig)
+                    return True
+        return False
+
     def read_as_tag(self) -> bool:
         if not self.c.pending_tag or not (self.at_words("as") or self.at_words("with")):
             return False
@@ -2007,7 +2042,8 @@ class SentenceReader:
             self.skip("them", "it", "the", "shipment", "shipments", "package", "packages")
             return self._insure()
         if self.take_words("add") or self.take_words("buy") or self.take_words("get") or self.take_words("purchase") \
-                or self.take_words("with") or self.take_words("require") or self.take_words("include"):
+                or self.take_words("with") or self.take_words("require") or self.take_words("include") \
+                or self.take_words("need") or self.take_words("needs") or self.take_words("gets"):
             self.skip("shipping", "carrier", "declared", "value")
             if self.take_words("insurance"):
                 return self._insure()

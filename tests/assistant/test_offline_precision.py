@@ -124,6 +124,22 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
        "then": HOLD}]),
     ("Anything with more than 10 units in it gets a bulk tag",
      [{"when": {"field": "order.unit_count", "op": "gt", "value": 10}, "then": [{"action": "add_tag", "tag": "bulk"}]}]),
+    # a tag word at the end, right after the orders; the tag stands where its verb is
+    ("Tag hazmat orders dg",
+     [{"when": {"field": "order.hazmat", "op": "eq", "value": True}, "then": [{"action": "add_tag", "tag": "dg"}]}]),
+    ("Ship all Initech orders from Dallas and tag them b2b",
+     [{"clients": ["INITECH"], "then": [{"action": "ship_from", "warehouse": "DFW"}]},
+      {"clients": ["INITECH"], "then": [{"action": "add_tag", "tag": "b2b"}]}]),
+    ("For Initech try Dallas first, then Newark, and hold the order if neither can fill it",
+     [{"clients": ["INITECH"],
+       "then": [{"action": "prefer_warehouses", "warehouses": ["DFW", "EWR"], "fallback": "hold"}]}]),
+    ("Canadian orders above 250 CAD need insurance",
+     [{"when": {"all": [{"field": "dest.country", "op": "eq", "value": "CA"},
+                        {"field": "order.value", "op": "gt", "value": {"amount": 250, "currency": "CAD"}}]},
+       "then": [{"action": "insure"}]}]),
+    ("Ship anything 500 grams or lighter with USPS Ground Advantage",
+     [{"when": {"field": "order.weight", "op": "lte", "value": {"value": 500, "unit": "g"}},
+       "then": [{"action": "use_service", "service": "USPS_GROUND_ADVANTAGE"}]}]),
     ("Substitute the red mug for the blue mug on ACME orders under $30",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "lt", "value": {"amount": 30, "currency": "USD"}},
        "then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
@@ -169,6 +185,9 @@ REFUSE: list[tuple[str, str]] = [
     ("Hold ACME orders over 20 lb or more", "over, or at least?"),
     ("Ship orders over 5 lb UPS Ground or FedEx Ground", "cheapest or fastest of the two?"),
     ("Send ACME orders UPS", "which UPS service?"),
+    # the tag's conditions come after its verb; the hold's before: not shared
+    ("Hold orders over $3,000 for fraud review, and tag every Amazon order amazon", "which conditions go where?"),
+    ("Prefer Dallas, then Newark, then Toronto, and hold the order if neither can fill it", "neither of three?"),
 ]
 
 
