@@ -157,9 +157,28 @@ def _merge_previous(clause: Clause, previous: Clause | None) -> None:
     clause.eff_until = clause.eff_until or previous.eff_until
 
 
-def _check_clause(clause: Clause) -> None:
+SUBSTITUTED_ONLY = ("A rule cannot single out the orders that got a substitute: the {what} here would apply to "
+                    "every order the rule covers. Write the substitution as its own sentence, and the {what} as "
+                    "another with its own conditions (e.g. 'Hold orders containing ACME-MUG-RED for review').")
+ACTION_NOUNS = {"hold": "hold", "add_tag": "tag", "require_signature": "signature", "insure": "insurance",
+                "ship_from": "warehouse choice", "prefer_warehouses": "warehouse choice",
+                "exclude_warehouses": "warehouse exclusion", "use_service": "service choice",
+                "rate_shop": "rate shop", "exclude_services": "service exclusion"}
+
+
+def _check_clause(clause: Clause, previous: Clause | None = None) -> None:
     if clause.pending_tag:
         raise Refusal("clarify", "Tag with what? Say e.g. 'tag them as \"bulk\"'.")
+    others = [a["action"] for a in clause.actions if a["action"] != "substitute"]
+    if others and len(others) != len(clause.actions):  # "send the red mug when blue is out, and tag them"
+        raise Refusal("clarify", SUBSTITUTED_ONLY.format(what=ACTION_NOUNS.get(others[0], others[0])))
+    if others and clause.refers_back and previous is not None \
+            and any(a["action"] == "substitute" for a in previous.actions):  # "... red mug. Hold it."
+        raise Refusal("clarify", SUBSTITUTED_ONLY.format(what=ACTION_NOUNS.get(others[0], others[0])))
+    kinds = {a["action"] for a in clause.actions}
+    if {"prefer_warehouses", "hold"} <= kinds and not clause.conds:  # "prefer EWR then DFW, and hold the order"
+        raise Refusal("clarify", "Hold every order, or only when none of the preferred warehouses can fill it? "
+                      "For the second, say 'prefer EWR then DFW, else hold'.")
     if clause.sub_source and not any(a["action"] == "substitute" for a in clause.actions):
         raise Refusal("clarify", f"What should replace {clause.sub_source} when it is out of stock?")
     if not clause.actions:
@@ -173,6 +192,7 @@ def _stage_groups(actions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any
     groups: dict[str, list[dict[str, Any]]] = {}
     for a in actions:
         a.pop("_reason_set", None)
+        a.pop("_default_said", None)
         groups.setdefault(ACTION_STAGE[a["action"]], []).append(a)
     for stage, acts in groups.items():
         if sum(a["action"] in DECISIVE_ACTIONS for a in acts) > 1:
@@ -338,7 +358,7 @@ def parse_request(text: str, catalog: Catalog, *, client: str | None = None,
             clause.refers_back = clause.refers_back or refines or _points_back(sentence, clause, previous)
             _resolve_from(clause, previous)
             _merge_previous(clause, previous)
-            _check_clause(clause)
+            _check_clause(clause, previous)
             raws += clause_rules(clause, client)
         except Refusal as r:
             return _refused(r, _safe_rules(raws, existing))

@@ -292,10 +292,13 @@ class SentenceReader:
             while self.peek() is not None:
                 n_actions, n_conds = len(self.c.actions), len(self.c.conds)
                 was_pending = self.c.pending_tag
+                start = self.i
                 if not any(reader() for reader in readers):
                     self.unknown(self.peek())  # type: ignore[arg-type]
                 if len(self.c.conds) != n_conds:
                     order.append("C")
+                if any(t.is_word(*SUBJECTS) for t in self.toks[start:self.i]):
+                    order.append("S")  # "orders", "everything": the object a verb acts on
                 # A tag action stands where its verb is ("tag every Amazon order amazon"), not where
                 # the tag word comes: the conditions between belong to it.
                 if self.c.pending_tag and not was_pending:
@@ -331,7 +334,15 @@ class SentenceReader:
         if first_a == -1:
             return
         places = ["C" in order[:first_a], "C" in order[first_a:last_a], "C" in order[last_a:]]
-        if sum(places) > 1 and order.count("A") > 1:
+        tail = order[last_a:]
+        # After the last action, conditions before its object ("and hold hazmat orders") describe
+        # that object; conditions after it ("and hold them on orders over $500") may be shared. An
+        # earlier action with an object of its own ("insure everything and ...") shares nothing.
+        own_object = "C" in tail and (tail.find("S") == -1 or tail.find("C") < tail.find("S"))
+        first_has_object = "S" in order[first_a:last_a]
+        last_has_object = "S" in tail and "C" not in tail  # "... and insure everything"
+        if order.count("A") > 1 and (sum(places) > 1 or (places[2] and (own_object or first_has_object))
+                                     or ((places[0] or places[1]) and last_has_object)):
             raise Refusal("clarify", "Some conditions stand between two actions, so it is not clear which "
                           "action they apply to. Please write one sentence per action, each with its "
                           "own conditions.")
@@ -388,7 +399,8 @@ class SentenceReader:
         if prefer["action"] == "prefer_warehouses" and (
                 self.take_words("falling", "back", "to", "the", "default") or self.take_words("fall", "back", "to", "the", "default")
                 or self.take_words("otherwise", "route", "as", "usual") or self.take_words("otherwise", "as", "usual")):
-            return True  # the default fallback, said out loud
+            prefer["_default_said"] = True  # the default fallback, said out loud
+            return True
         if self.take_words("and", "hold", "the", "order", "if", "neither", "can", "fill", "it") \
                 or self.take_words("hold", "the", "order", "if", "neither", "can", "fill", "it") \
                 or self.take_words("hold", "if", "neither", "has", "stock") \
@@ -396,6 +408,8 @@ class SentenceReader:
             if prefer["action"] != "prefer_warehouses" or len(prefer["warehouses"]) != 2:
                 self.i = save
                 return False
+            if prefer.get("_default_said"):
+                raise Refusal("clarify", "Fall back to the default warehouse, or hold the order? Both were said.")
             prefer["fallback"] = "hold"
             return True
         if self.take_words("falling", "back", "to") or self.take_words("fall", "back", "to") \
@@ -742,14 +756,17 @@ class SentenceReader:
                 return self._range(None, (None, value), hi)
             return self._finish_range(self._field_for(None, implied, value), value)
         op = None
+        weight_word = self.at_words("or", "heavier") or self.at_words("or", "lighter")
         if self.take_words("or", "more") or self.take_words("and", "up") or self.take_words("or", "above") \
                 or self.take_words("+") or self.take_words("or", "over") or self.take_words("or", "higher") \
                 or self.take_words("or", "heavier"):
             op = "gte"
         elif self.take_words("or", "less") or self.take_words("or", "under") or self.take_words("and", "under") \
-                or self.take_words("or", "fewer") or self.take_words("and", "below") or self.take_words("or", "lighter") \
-                or self.take_words("or", "cheaper"):
+                or self.take_words("or", "fewer") or self.take_words("and", "below") or self.take_words("or", "lighter"):
             op = "lte"
+        if weight_word and implied not in (None, "order.weight"):
+            raise Refusal("clarify", "'lighter' and 'heavier' compare weights; give a weight (e.g. '5 lb or lighter') "
+                          "or say 'or less' / 'or more'.")
         if op is None:
             self.i = save
             return None
@@ -977,6 +994,8 @@ class SentenceReader:
                 or self.take_words("that", "has") or self.take_words("has") or self.take_words("have")):
             if self.take_words("only") or self.take_words("nothing", "but"):
                 every = True
+        elif self.at_words("all") and self.peek(2) is not None and cast(Tok, self.peek(2)).is_word(*SUBJECTS):
+            self.i += 1  # "all hazmat orders", "all TV orders": every such order, not every item
         elif self.take_words("only") or self.take_words("all") or self.take_words("nothing", "but") \
                 or self.take_words("entirely") or self.take_words("exclusively"):
             every = True
@@ -1453,12 +1472,20 @@ class SentenceReader:
         """"Tag hazmat orders dg", "tag them b2b": one last word, right after the orders, is the tag."""
         if self.c.pending_tag and not (self.at_words("as") or self.at_words("with")):
             t, after = self.peek(), self.peek(1)
-            ends = after is None or (after.kind == "PUNCT" and after.text in (".", ";", ",")) or after.is_word("and")
+            # the sentence (or this action) ends after the word; "dg, b2b" would be two tags, or a condition
+            ends = after is None or (after.kind == "PUNCT" and after.text in (".", ";")) or after.is_word("and")
             if t is not None and ends and self.i > 0 and (t.kind in ("WORD", "ENTITY") and " " not in t.orig
                                                           and t.text not in FILLERS and t.text not in HOSTILE
                                                           and t.text not in COND_STOP and t.text not in NOT_RULES):
                 prev = self.toks[self.i - 1]
                 if prev.is_word("them", "it", *SUBJECTS):
+                    channel = t.kind == "ENTITY" and {k for k, _ in t.cands} == {"channel"}
+                    save = self.i
+                    starts_condition = not channel and self.condition() is not None
+                    self.i = save
+                    if starts_condition:  # "tag orders hazmat": the tag "hazmat", or tag hazmat orders?
+                        raise Refusal("clarify", f"'{t.orig}' names orders as well as a tag. Say 'tag {t.orig} "
+                                      f"orders as \"...\"', or 'tag them as \"{t.orig.lower()}\"'.")
                     self.i += 1
                     self._set_tag(t.orig.lower() if t.orig.isalpha() else t.orig)
                     return True
@@ -1706,6 +1733,9 @@ class SentenceReader:
                     raise Refusal("clarify", "Substitute which SKU with which? Name both SKUs.")
                 return self._substitute(first[0][1], [c for _, c in second])
             if self.take_words("for"):
+                if self.toks[save].is_word("replace"):  # "replace A for B": which one goes?
+                    raise Refusal("clarify", "'Replace ... for ...' can be read both ways. Say 'replace "
+                                  "ACME-MUG-BLUE with ACME-MUG-RED' (the first is the one out of stock).")
                 self.skip("the", "a", "an")
                 second = self.entity_list("sku")
                 if not second or len(second) != 1:

@@ -140,6 +140,12 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
     ("Ship anything 500 grams or lighter with USPS Ground Advantage",
      [{"when": {"field": "order.weight", "op": "lte", "value": {"value": 500, "unit": "g"}},
        "then": [{"action": "use_service", "service": "USPS_GROUND_ADVANTAGE"}]}]),
+    # "all X orders" is every such order, not every item
+    ("Ship all hazmat orders UPS Ground",
+     [{"when": {"field": "order.hazmat", "op": "eq", "value": True},
+       "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
+    ("Insure all TV orders",
+     [{"when": {"any_line": {"field": "line.sku", "op": "eq", "value": "GLOBEX-TV-55"}}, "then": [{"action": "insure"}]}]),
     ("Substitute the red mug for the blue mug on ACME orders under $30",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "lt", "value": {"amount": 30, "currency": "USD"}},
        "then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
@@ -188,6 +194,23 @@ REFUSE: list[tuple[str, str]] = [
     # the tag's conditions come after its verb; the hold's before: not shared
     ("Hold orders over $3,000 for fraud review, and tag every Amazon order amazon", "which conditions go where?"),
     ("Prefer Dallas, then Newark, then Toronto, and hold the order if neither can fill it", "neither of three?"),
+    # an action next to a substitution would apply to every order, not the substituted ones
+    ("If the blue mug is out of stock send the red mug. Hold it for review.", "hold every order"),
+    ("Send the red mug when the blue mug is out of stock and tag them sub", "tag every order"),
+    ("If the hoodie is out of stock, the t-shirt goes out instead, and hold the order", "hold every order"),
+    # the second action's object carries its conditions; the first action has its own object
+    ("Insure everything and hold hazmat orders", "was: insure hazmat orders only"),
+    ("Tag hazmat orders dg and insure everything", "was: insure hazmat orders only"),
+    ("Ship from Newark and hold hazmat orders", "was: ship hazmat orders from EWR only"),
+    ("Require a signature and tag hazmat orders dg", "was: signature on hazmat orders only"),
+    ("Tag hazmat orders dg, b2b", "two tags, or a channel?"),
+    ("Replace the blue mug for the red mug", "which one is replaced?"),
+    ("Prefer Newark then Dallas, and hold the order", "hold every order, or else hold?"),
+    ("Prefer Newark then Dallas, falling back to the default, and hold the order if neither can fill it",
+     "default, or hold?"),
+    ("Tag orders hazmat", "tag 'hazmat', or tag hazmat orders?"),
+    ("Tag orders overnight", "tag 'overnight', or tag overnight orders?"),
+    ("Use UPS Ground for orders $50 or lighter", "lighter is a weight"),
 ]
 
 
