@@ -23,6 +23,9 @@ def test_demo_runs_the_whole_flow_and_leaves_working_exports(tmp_path, monkeypat
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert len(report["drafted"]) == 5 and report["ambiguous_request"]["status"] == "clarify"
+    answered = report["answered_question"]
+    assert "'3000' has no unit" in answered["question"] and answered["status"] == "ok"
+    assert answered["completed"] == "Hold GLOBEX orders over 3000 dollars for fraud review."
     assert report["version"] == 1 and report["ruleset"].startswith("sha256:") and report["audit_ok"]
     bundle = json.loads(Path(report["bundle"]).read_text())
     assert sorted(r["id"] for r in bundle["rules"]) == sorted(report["drafted"])

@@ -25,6 +25,7 @@ REQUESTS = [
     (None, "Never use OnTrac for PO boxes."),
 ]
 AMBIGUOUS = "Ship the heavy ones with the cheap carrier."
+ASKED, ANSWER = "Hold GLOBEX orders over 3000 for fraud review.", "dollars"
 AUTHOR, REVIEWER = "alice", "bob"
 
 
@@ -80,9 +81,14 @@ def run_demo(orders: int, catalog: Optional[Path]) -> dict[str, Any]:
         print_findings(result.findings)
         drafted.extend(result.rules)
 
-    _step("2. It asks instead of guessing")
+    _step("2. It asks instead of guessing, and takes the answer")
     result = draft(AMBIGUOUS, cat, mode="offline", current_rules=[], orders=sample)
     console.print(f"[bold cyan]> {AMBIGUOUS}[/bold cyan]\n  {result.status}: {result.question or result.error}")
+    asked = draft(ASKED, cat, mode="offline", current_rules=[], orders=sample)
+    console.print(f"[bold cyan]> {ASKED}[/bold cyan]\n  {asked.status}: {asked.question}")
+    answered = draft(ANSWER, cat, mode="offline", current_rules=[], orders=sample, answering=asked.pending)
+    console.print(f"[bold cyan]> {ANSWER}[/bold cyan]\n  the request now reads: {answered.request}\n"
+                  f"  understood: {answered.english}")
 
     _step(f"3. Dry run of the {len(drafted)} drafted rules on {len(sample)} sample orders")
     from rules_core.simulate import simulate
@@ -123,6 +129,9 @@ def run_demo(orders: int, catalog: Optional[Path]) -> dict[str, Any]:
     store.close()
     return {"store": str(home / "store.sqlite"), "drafted": [r.id for r in drafted],
             "ambiguous_request": {"text": AMBIGUOUS, "status": result.status},
+            "answered_question": {"request": ASKED, "question": asked.question, "answer": ANSWER,
+                                  "completed": answered.request, "status": answered.status,
+                                  "rules": [r.id for r in answered.rules]},
             "impact": impact.summary(), "proposal": proposal.id, "version": version.number,
             "ruleset": version.ruleset, "bundle": str(bundle_path), "jdm": str(jdm_path),
             "audit_ok": audit.ok}
