@@ -193,6 +193,7 @@ def _stage_groups(actions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any
     for a in actions:
         a.pop("_reason_set", None)
         a.pop("_default_said", None)
+        a.pop("_objective_said", None)
         groups.setdefault(ACTION_STAGE[a["action"]], []).append(a)
     for stage, acts in groups.items():
         if sum(a["action"] in DECISIVE_ACTIONS for a in acts) > 1:

@@ -369,9 +369,9 @@ class SentenceReader:
                 and t.kind == "WORD" and t.text in SUBJECTS:
             self.i += 2
             return True
-        # "on ACME orders", "on Amazon orders": the scope or channel follows
+        # "on ACME orders", "on Amazon orders", "on California orders": the scope or a condition follows
         if self.at_words("on") and t is not None and t.kind == "ENTITY" \
-                and {k for k, _ in t.cands} & {"client", "channel"}:
+                and {k for k, _ in t.cands} & {"client", "channel", "region", "country"}:
             self.i += 1
             return True
         return False
@@ -1785,9 +1785,47 @@ class SentenceReader:
             self.i = save
         return True
 
+    def _objective_words(self) -> str | None:
+        """"whichever is cheapest", "the cheaper one", "cheapest wins": the rate shop's objective."""
+        for words, objective in ((("whichever", "is", "cheapest"), "cheapest"), (("whichever", "is", "cheaper"), "cheapest"),
+                                 (("whichever", "is", "fastest"), "fastest"), (("whichever", "is", "faster"), "fastest"),
+                                 (("whichever", "is", "quickest"), "fastest"), (("the", "cheaper", "one"), "cheapest"),
+                                 (("the", "faster", "one"), "fastest"), (("the", "cheapest", "one"), "cheapest"),
+                                 (("the", "fastest", "one"), "fastest"), (("the", "cheapest"), "cheapest"),
+                                 (("the", "fastest"), "fastest"), (("cheapest", "wins"), "cheapest"),
+                                 (("fastest", "wins"), "fastest"), (("cheapest",), "cheapest"), (("fastest",), "fastest")):
+            if self.take_words(*words):
+                self.take_words("wins") or self.take_words("option") or self.take_words("rate")
+                return objective
+        return None
+
     def act_rate_shop(self) -> bool:
         save = self.i
         objective = None
+        # a second objective phrase for the rate shop already read ("rate shop FedEx and USPS, cheapest")
+        if self.rate_shop is not None and not self.rate_shop.get("_objective_said"):
+            found = self._objective_words()
+            if found is not None:
+                self.rate_shop["objective"] = found
+                self.rate_shop["_objective_said"] = True
+                return True
+        if self.take_words("compare") or self.take_words("shop") or self.take_words("whichever", "of"):
+            # "compare A and B and use the cheaper one", "shop UPS against FedEx and take whichever is
+            # cheapest", "whichever of A, B or C is fastest"
+            pool = self.entity_list("service", "carrier")
+            if self.take_words("against") or self.take_words("versus") or self.take_words("vs"):
+                pool += self.entity_list("service", "carrier")
+            if not pool and not (self.take_words("all", "carriers") or self.take_words("all", "services")):
+                self.i = save
+                return False
+            self.take_words("is") or self.take_words(",")
+            self.take_words("and", "use") or self.take_words("and", "take") or self.take_words("and", "pick") \
+                or self.take_words("and", "ship") or self.take_words("use") or self.take_words("take")
+            objective = self._objective_words()
+            if objective is None and not self.at_words("for"):
+                self.i = save
+                return False
+            return self._rate_shop(pool, objective)
         if self.take_words("rate", "shop") or self.take_words("rateshop") or self.take_words("rate", "shopping"):
             self.take_words("between") or self.take_words("among") or self.take_words("across")
             self.skip("the")
@@ -1800,12 +1838,16 @@ class SentenceReader:
             objective = "fastest" if "fast" in self.toks[self.i - 1].text else "cheapest"
             self.take_words("option") or self.take_words("service") or self.take_words("rate") \
                 or self.take_words("carrier") or self.take_words("one")
+            self.take_words("available")
             self.take_words("of") or self.take_words("among") or self.take_words("between") or self.take_words("from")
             self.skip("the", "either")
         else:
             self.i = save
             return False
         pool = self.entity_list("service", "carrier")
+        return self._rate_shop(pool, objective)
+
+    def _rate_shop(self, pool: list[tuple[str, str]], objective: str | None) -> bool:
         action: Node = {"action": "rate_shop"}
         services = [c for k, c in pool if k == "service"]
         carriers = [c for k, c in pool if k == "carrier"]
@@ -1813,7 +1855,8 @@ class SentenceReader:
             action["services"] = services
         if carriers:
             action["carriers"] = carriers
-        self.take_words("services") or self.take_words("carriers")
+        self.take_words("services") or self.take_words("carriers") or self.take_words("service")
+        said = objective is not None
         if objective is None:
             if self.take_words("for", "the", "cheapest") or self.take_words("for", "cheapest") or self.take_words("on", "price") \
                     or self.take_words("by", "price") or self.take_words("for", "price"):
@@ -1822,7 +1865,10 @@ class SentenceReader:
                     or self.take_words("by", "speed"):
                 objective = "fastest"
             self.take_words("option") or self.take_words("rate") or self.take_words("service")
+            said = objective is not None
         action["objective"] = objective or "cheapest"
+        if said:
+            action["_objective_said"] = True
         self.c.actions.append(action)
         self.rate_shop = action
         self.c.words.append("rate-shop")
@@ -1833,7 +1879,10 @@ class SentenceReader:
         if not (self.take_words("delivered", "within") or self.take_words("delivering", "within") or self.take_words("within")
                 or self.take_words("arriving", "within") or self.take_words("in") or self.take_words("with", "max")
                 or self.take_words("max") or self.take_words("at", "most") or self.take_words("no", "more", "than")
-                or self.take_words("that", "deliver", "within") or self.take_words("that", "arrive", "within")):
+                or self.take_words("that", "deliver", "within") or self.take_words("that", "arrive", "within")
+                or self.take_words("that", "can", "deliver", "within") or self.take_words("that", "still", "gets", "there", "in")
+                or self.take_words("that", "still", "gets", "there", "within") or self.take_words("that", "gets", "there", "in")
+                or self.take_words("that", "gets", "there", "within") or self.take_words("can", "deliver", "within")):
             return False
         t = self.peek()
         if t is None or t.kind != "NUM" or not float(t.value).is_integer():

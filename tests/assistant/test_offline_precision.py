@@ -146,6 +146,18 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
        "then": [{"action": "use_service", "service": "UPS_GROUND"}]}]),
     ("Insure all TV orders",
      [{"when": {"any_line": {"field": "line.sku", "op": "eq", "value": "GLOBEX-TV-55"}}, "then": [{"action": "insure"}]}]),
+    # rate shops as people phrase them
+    ("For Globex, shop UPS against FedEx and take whichever is cheapest",
+     [{"clients": ["GLOBEX"], "then": [{"action": "rate_shop", "carriers": ["UPS", "FEDEX"], "objective": "cheapest"}]}]),
+    ("Compare Canada Post and Purolator and use the cheaper one",
+     [{"then": [{"action": "rate_shop", "carriers": ["CANADA_POST", "PUROLATOR"], "objective": "cheapest"}]}]),
+    ("Whichever of UPS Next Day Air or FedEx Standard Overnight is fastest",
+     [{"then": [{"action": "rate_shop", "services": ["UPS_NEXT_DAY", "FEDEX_OVERNIGHT"], "objective": "fastest"}]}]),
+    ("Rate shop FedEx and USPS, fastest, max 5 transit days",
+     [{"then": [{"action": "rate_shop", "carriers": ["FEDEX", "USPS"], "objective": "fastest",
+                 "max_transit_days": 5}]}]),
+    ("Pick the cheapest carrier that can deliver within 2 days",
+     [{"then": [{"action": "rate_shop", "objective": "cheapest", "max_transit_days": 2}]}]),
     ("Substitute the red mug for the blue mug on ACME orders under $30",
      [{"clients": ["ACME"], "when": {"field": "order.value", "op": "lt", "value": {"amount": 30, "currency": "USD"}},
        "then": [{"action": "substitute", "sku": "ACME-MUG-BLUE", "with": ["ACME-MUG-RED"]}]}]),
@@ -211,6 +223,7 @@ REFUSE: list[tuple[str, str]] = [
     ("Tag orders hazmat", "tag 'hazmat', or tag hazmat orders?"),
     ("Tag orders overnight", "tag 'overnight', or tag overnight orders?"),
     ("Use UPS Ground for orders $50 or lighter", "lighter is a weight"),
+    ("Rate shop UPS and FedEx for the cheapest, fastest", "cheapest or fastest?"),
 ]
 
 
