@@ -13,6 +13,7 @@ fresh store at the same moment do not both create it.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,20 +133,35 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+SQLITE_OPEN_ATTEMPTS = 8  # opening a fresh SQLite store from several processes at once
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest migration; returns (revision before, revision after)."""
+    """Bring the schema to the newest migration; returns (revision before, revision after).
+
+    SQLite can answer "database is locked" at once, without waiting out the busy timeout, while
+    several processes create the same fresh file (switching it to WAL needs it to themselves):
+    opening is retried a few times, with a growing pause, before that is reported.
+    """
     head = head_revision()
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-            before = MigrationContext.configure(conn).get_current_revision()
-            _refuse_unknown(before)
-            if before != head:
-                command.upgrade(_config(conn), "head")
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the store at {safe_url(str(engine.url))}: {first_line(exc)}") from None
-    return before, head
+    attempts = SQLITE_OPEN_ATTEMPTS if engine.dialect.name == "sqlite" else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+                before = MigrationContext.configure(conn).get_current_revision()
+                _refuse_unknown(before)
+                if before != head:
+                    command.upgrade(_config(conn), "head")
+            return before, head
+        except SQLAlchemyError as exc:
+            if attempt < attempts and "database is locked" in str(getattr(exc, "orig", exc)):
+                engine.dispose()
+                time.sleep(0.05 * 2 ** attempt)
+                continue
+            raise StoreError(f"cannot open the store at {safe_url(str(engine.url))}: {first_line(exc)}") from None
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _refuse_unknown(revision: str | None) -> None:
