@@ -290,13 +290,17 @@ class SentenceReader:
         order: list[str] = []  # "A" when a phrase added an action, "C" when it added a condition
         try:
             while self.peek() is not None:
-                n_actions, n_conds = len(self.c.actions), len(self.c.conds)
+                n_actions, n_conds, n_clients = len(self.c.actions), len(self.c.conds), len(self.c.clients)
                 was_pending = self.c.pending_tag
                 start = self.i
                 if not any(reader() for reader in readers):
                     self.unknown(self.peek())  # type: ignore[arg-type]
                 if len(self.c.conds) != n_conds:
                     order.append("C")
+                elif len(self.c.clients) != n_clients and "A" in order:
+                    # a client named after an action goes with some action, like a condition: "F" when
+                    # a preposition leads it ("... for GLOBEX orders"), which may be shared by all
+                    order.append("F" if self.toks[start].is_word("for", "from") else "C")
                 if any(t.is_word(*SUBJECTS) for t in self.toks[start:self.i]):
                     order.append("S")  # "orders", "everything": the object a verb acts on
                 # A tag action stands where its verb is ("tag every Amazon order amazon"), not where
@@ -333,14 +337,15 @@ class SentenceReader:
         first_a, last_a = order.find("A"), order.rfind("A")
         if first_a == -1:
             return
-        places = ["C" in order[:first_a], "C" in order[first_a:last_a], "C" in order[last_a:]]
+        scoped = order.replace("F", "C")
+        places = ["C" in scoped[:first_a], "C" in scoped[first_a:last_a], "C" in scoped[last_a:]]
         tail = order[last_a:]
         # After the last action, conditions before its object ("and hold hazmat orders") describe
         # that object; conditions after it ("and hold them on orders over $500") may be shared. An
         # earlier action with an object of its own ("insure everything and ...") shares nothing.
         own_object = "C" in tail and (tail.find("S") == -1 or tail.find("C") < tail.find("S"))
         first_has_object = "S" in order[first_a:last_a]
-        last_has_object = "S" in tail and "C" not in tail  # "... and insure everything"
+        last_has_object = "S" in tail and "C" not in scoped[last_a:]  # "... and insure everything"
         if order.count("A") > 1 and (sum(places) > 1 or (places[2] and (own_object or first_has_object))
                                      or ((places[0] or places[1]) and last_has_object)):
             raise Refusal("clarify", "Some conditions stand between two actions, so it is not clear which "
@@ -1793,7 +1798,11 @@ class SentenceReader:
                                  (("the", "faster", "one"), "fastest"), (("the", "cheapest", "one"), "cheapest"),
                                  (("the", "fastest", "one"), "fastest"), (("the", "cheapest"), "cheapest"),
                                  (("the", "fastest"), "fastest"), (("cheapest", "wins"), "cheapest"),
-                                 (("fastest", "wins"), "fastest"), (("cheapest",), "cheapest"), (("fastest",), "fastest")):
+                                 (("fastest", "wins"), "fastest"), (("whichever", "is", "quicker"), "fastest"),
+                                 (("the", "quicker", "one"), "fastest"), (("the", "quickest", "one"), "fastest"),
+                                 (("the", "quickest"), "fastest"), (("the", "least", "expensive"), "cheapest"),
+                                 (("least", "expensive"), "cheapest"), (("cheapest",), "cheapest"),
+                                 (("fastest",), "fastest"), (("quickest",), "fastest")):
             if self.take_words(*words):
                 self.take_words("wins") or self.take_words("option") or self.take_words("rate")
                 return objective
@@ -1825,17 +1834,36 @@ class SentenceReader:
             if objective is None and not self.at_words("for"):
                 self.i = save
                 return False
-            return self._rate_shop(pool, objective)
+            self._rate_shop(pool, objective)
+            if not cast(Node, self.rate_shop).get("_objective_said"):  # "compare UPS and FedEx for ACME"
+                raise Refusal("clarify", "Compare them for what: the cheapest or the fastest? Say e.g. 'compare "
+                              "UPS and FedEx and use the cheaper one'.")
+            return True
         if self.take_words("rate", "shop") or self.take_words("rateshop") or self.take_words("rate", "shopping"):
             self.take_words("between") or self.take_words("among") or self.take_words("across")
             self.skip("the")
-        elif (self.take_words("ship") or self.take_words("use") or self.take_words("pick") or self.take_words("choose")
-              or self.take_words("send") or self.take_words("go") or self.take_words("goes") or True) and \
+        elif (self.take_words("ship", "with") or self.take_words("ship", "via") or self.take_words("send", "with")
+              or self.take_words("send", "via") or self.take_words("ship") or self.take_words("use")
+              or self.take_words("pick") or self.take_words("choose") or self.take_words("send") or self.take_words("go")
+              or self.take_words("goes") or self.take_words("with") or self.take_words("via") or True) \
+                and not (self.i > save and save > 0 and self.toks[save - 1].is_word("that", "which", "who")) and \
                 (self.take_words("the", "cheapest") or self.take_words("cheapest") or self.take_words("the", "fastest")
                  or self.take_words("fastest") or self.take_words("whichever", "is", "cheapest")
                  or self.take_words("whichever", "is", "fastest") or self.take_words("whichever", "is", "cheaper")
                  or self.take_words("whichever", "is", "faster")):
             objective = "fastest" if "fast" in self.toks[self.i - 1].text else "cheapest"
+            verb = self.i > save and not self.toks[save].is_word("whichever", "cheapest", "fastest", "the")
+            level = self.peek()
+            if level is not None and level.is_word("overnight", "expedited", "standard") \
+                    and self.peek(1) is not None and cast(Tok, self.peek(1)).is_word("service", "services", "option"):
+                raise Refusal("clarify", f"'the {objective} {level.text} service': among which services? Name them, "
+                              f"e.g. 'the {objective} of UPS Next Day Air and FedEx Standard Overnight'.")
+            after = self.peek()
+            follows = after is not None and (after.kind == "ENTITY" or after.is_word(
+                "option", "service", "rate", "carrier", "one", "of", "among", "between", "from", "available"))
+            if not verb and not follows:  # "hold the cheapest orders", "Fastest." alone
+                self.i = save
+                return False
             self.take_words("option") or self.take_words("service") or self.take_words("rate") \
                 or self.take_words("carrier") or self.take_words("one")
             self.take_words("available")
@@ -1848,6 +1876,14 @@ class SentenceReader:
         return self._rate_shop(pool, objective)
 
     def _rate_shop(self, pool: list[tuple[str, str]], objective: str | None) -> bool:
+        if {k for k, _ in pool} == {"service", "carrier"}:  # "FedEx or UPS Ground": all FedEx, or its ground?
+            names = ", ".join(c for _, c in pool)
+            raise Refusal("clarify", f"'{names}' mixes carriers and services: every service of the carriers, or "
+                          "only some? Name the services, e.g. 'UPS Ground or FedEx Ground'.")
+        if self.toks[max(self.i - 1, 0)].is_word("cheapest", "fastest", "cheaper", "faster", "quicker", "quickest") \
+                and not pool and any(t.is_word("whichever") for t in self.toks[:self.i]):
+            raise Refusal("clarify", "Whichever of which services or carriers? Name them, e.g. 'whichever of UPS "
+                          "Ground and FedEx Ground is cheapest'.")
         action: Node = {"action": "rate_shop"}
         services = [c for k, c in pool if k == "service"]
         carriers = [c for k, c in pool if k == "carrier"]
@@ -1898,6 +1934,10 @@ class SentenceReader:
         if self.rate_shop is None:
             raise Refusal("error", "A delivery time limit works only with a rate shop; say e.g. "
                           "'rate shop UPS Ground and FedEx Ground for the cheapest, delivered within 3 days'.")
+        if "max_transit_days" in self.rate_shop:
+            raise Refusal("clarify", "Two delivery time limits were given; which one applies?")
+        if int(t.value) < 1:
+            raise Refusal("error", f"A delivery time limit of {int(t.value)} days cannot be met; give at least 1 day.")
         self.rate_shop["max_transit_days"] = int(t.value)
         return True
 

@@ -156,6 +156,11 @@ READ: list[tuple[str, list[dict[str, Any]]]] = [
     ("Rate shop FedEx and USPS, fastest, max 5 transit days",
      [{"then": [{"action": "rate_shop", "carriers": ["FEDEX", "USPS"], "objective": "fastest",
                  "max_transit_days": 5}]}]),
+    ("Whichever of UPS, FedEx or USPS is quickest",
+     [{"then": [{"action": "rate_shop", "carriers": ["UPS", "FEDEX", "USPS"], "objective": "fastest"}]}]),
+    ("Insure and require a signature for GLOBEX orders over $1,500",
+     [{"clients": ["GLOBEX"], "when": {"field": "order.value", "op": "gt", "value": {"amount": 1500, "currency": "USD"}},
+       "then": [{"action": "insure"}, {"action": "require_signature"}]}]),
     ("Pick the cheapest carrier that can deliver within 2 days",
      [{"then": [{"action": "rate_shop", "objective": "cheapest", "max_transit_days": 2}]}]),
     ("Substitute the red mug for the blue mug on ACME orders under $30",
@@ -224,6 +229,20 @@ REFUSE: list[tuple[str, str]] = [
     ("Tag orders overnight", "tag 'overnight', or tag overnight orders?"),
     ("Use UPS Ground for orders $50 or lighter", "lighter is a weight"),
     ("Rate shop UPS and FedEx for the cheapest, fastest", "cheapest or fastest?"),
+    # a client named on one action is not the other's
+    ("Use the cheapest service for Acme and insure Globex orders", "was: both rules for ACME and GLOBEX"),
+    ("Hold Acme orders and insure Globex orders", "was: both rules for ACME and GLOBEX"),
+    ("Use the cheapest service for Acme and insure everything", "was: insure ACME orders only"),
+    # "cheapest"/"fastest" describing orders is not a rate shop
+    ("Hold the cheapest orders", "was: hold every order + rate shop"),
+    ("Insure orders that go cheapest", "was: insure every order + rate shop"),
+    ("Hold orders over $500 that ship fastest", "was: hold + rate shop"),
+    ("Use the cheapest overnight service", "was: a service-level condition"),
+    ("Use the cheapest FedEx or UPS ground service", "was: all FedEx services + UPS Ground"),
+    ("Rate shop UPS and FedEx for Acme. Whichever is fastest.", "was: a second rate shop of everything"),
+    ("Compare UPS and FedEx for Acme", "was: cheapest by default"),
+    ("Use the cheapest service within 2 days within 3 days", "was: the last limit"),
+    ("Rate shop UPS and FedEx for the cheapest in 0 days", "cannot be met"),
 ]
 
 
