@@ -105,7 +105,7 @@ COND_STOP = frozenset("""
     for in on via tagged and or but only not no never before after until till through starting
     effective priority as
 """.split())
-SUBJECTS = frozenset("orders order all any anything everything shipments packages parcels every".split())
+SUBJECTS = frozenset("orders order all any anything everything shipments packages parcels every deliveries".split())
 OUT_OF_STOCK = {("is", "out", "of", "stock"), ("out", "of", "stock"), ("runs", "out"), ("run", "out"),
                 ("is", "unavailable"), ("are", "unavailable"), ("is", "oos"), ("is", "sold", "out"),
                 ("are", "sold", "out"), ("goes", "out", "of", "stock"), ("go", "out", "of", "stock"),
@@ -1502,6 +1502,8 @@ class SentenceReader:
         save = self.i
         self.i += 1
         self.skip("a", "the")
+        if self.at_words("tag") and self.peek(1) is not None:  # "with the tag priority-pack"
+            self.i += 1
         tag = self._tag_word(explicit=True)
         if tag is None:
             self.i = save
