@@ -947,8 +947,9 @@ class SentenceReader:
             return None
         starts = (self.take_words("starting", "with") or self.take_words("beginning", "with")
                   or self.take_words("that", "start", "with") or self.take_words("that", "begin", "with")
-                  or self.take_words("starting") or self.take_words("prefix") or self.take_words("prefixes")
-                  or self.take_words("with", "prefix") or self.take_words("with", "prefixes"))
+                  or self.take_words("starting") or self.take_words("beginning") or self.take_words("prefix")
+                  or self.take_words("prefixes") or self.take_words("with", "prefix") or self.take_words("with", "prefixes")
+                  or self.take_words("that", "start") or self.take_words("that", "begin"))
         values: list[str] = []
         while True:
             t = self.peek()
@@ -1363,6 +1364,9 @@ class SentenceReader:
     def read_window(self) -> bool:
         save = self.i
         kind = None
+        if self.c.eff_from is not None and self.c.eff_until is None and self.at_words("and") \
+                and self.peek(1) is not None and cast(Tok, self.peek(1)).is_word("before", "until", "through", "till"):
+            self.i += 1  # "starting Dec 20 and before Jan 4": the window's end
         if self.take_words("starting", "on") or self.take_words("starting", "from") or self.take_words("starting") \
                 or self.take_words("beginning", "on") or self.take_words("beginning") or self.take_words("as", "of") \
                 or self.take_words("effective", "from") or self.take_words("effective") or self.take_words("on", "or", "after") \
