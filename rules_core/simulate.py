@@ -10,6 +10,7 @@ rate cards, and new exceptions.
 from __future__ import annotations
 
 import gc
+import threading
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -146,22 +147,34 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The caches below are shared by every dry run of the process; the review app runs them in
+# several threads, so every look-up-then-update holds the lock (compiling and deciding do not).
+_CACHE_LOCK = threading.Lock()
 _COMPILED: "OrderedDict[str, CompiledRuleSet]" = OrderedDict()
 
 
 def compiled(rules: list[Rule], version: str) -> CompiledRuleSet:
     """The compiled rule set for a version, remembered: dry runs compare many drafts with
     the same active set. Versions are content hashes, so equal keys mean equal rules."""
-    hit = _COMPILED.get(version)
-    if hit is None:
-        hit = _COMPILED[version] = compile_rules(rules, version=version)
-        while len(_COMPILED) > 4:
-            _COMPILED.popitem(last=False)
-    _COMPILED.move_to_end(version)
+    with _CACHE_LOCK:
+        hit = _COMPILED.get(version)
+        if hit is not None:
+            _COMPILED.move_to_end(version)
+            return hit
+    hit = compile_rules(rules, version=version)
+    remember_compiled(hit)
     return hit
 
 
-_BASELINES: "OrderedDict[tuple, tuple[list[Order], list[OutcomeValues]]]" = OrderedDict()
+def remember_compiled(crs: CompiledRuleSet) -> None:
+    with _CACHE_LOCK:
+        _COMPILED[crs.version] = crs
+        _COMPILED.move_to_end(crs.version)
+        while len(_COMPILED) > 4:
+            _COMPILED.popitem(last=False)
+
+
+_BASELINES: "OrderedDict[tuple, tuple[Catalog, list[Order], list[OutcomeValues]]]" = OrderedDict()
 
 
 def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog,
@@ -169,14 +182,17 @@ def baseline_outcomes(crs: CompiledRuleSet, orders: list[Order], catalog: Catalo
     """The current rule set's outcomes on ``orders`` remembered from an earlier dry run, or None.
 
     Drafting runs many dry runs against the same active rule set and the same sample orders;
-    their baseline is deterministic, so it is computed once. The cache holds the very order
-    objects it was computed for and is only used for those (identity, not equality).
+    their baseline is deterministic, so it is computed once. The cache holds the very catalog
+    and order objects it was computed for and is only used for those (identity, not equality).
     """
-    hit = _BASELINES.get(_baseline_key(crs, orders, catalog, when))
-    if hit is not None and len(hit[0]) == len(orders) and all(a is b for a, b in zip(hit[0], orders)):
-        _BASELINES.move_to_end(_baseline_key(crs, orders, catalog, when))
-        return hit[1]
-    return None
+    key = _baseline_key(crs, orders, catalog, when)
+    with _CACHE_LOCK:
+        hit = _BASELINES.get(key)
+        if hit is None or hit[0] is not catalog or len(hit[1]) != len(orders) \
+                or not all(a is b for a, b in zip(hit[1], orders)):
+            return None
+        _BASELINES.move_to_end(key)
+        return hit[2]
 
 
 def _baseline_key(crs: CompiledRuleSet, orders: list[Order], catalog: Catalog, when: datetime) -> tuple:
@@ -187,9 +203,10 @@ def remember_baseline(crs: CompiledRuleSet, orders: list[Order], catalog: Catalo
                       outcomes: list[OutcomeValues]) -> None:
     """Keep ``outcomes`` as the baseline of ``crs`` on ``orders``. A dry run remembers its
     proposed set's outcomes too: once that set is approved, the next draft's dry run is warm."""
-    _BASELINES[_baseline_key(crs, orders, catalog, when)] = (list(orders), outcomes)
-    while len(_BASELINES) > 4:
-        _BASELINES.popitem(last=False)
+    with _CACHE_LOCK:
+        _BASELINES[_baseline_key(crs, orders, catalog, when)] = (catalog, list(orders), outcomes)
+        while len(_BASELINES) > 4:
+            _BASELINES.popitem(last=False)
 
 
 def merge_rules(current: Iterable[Rule], proposed: Iterable[Rule], removed: Iterable[str] = ()) -> list[Rule]:
@@ -276,9 +293,7 @@ def _simulate(current: Iterable[Rule], proposed: Iterable[Rule], orders: list[Or
         remember_baseline(crs_before, orders, catalog, when, outs_before)
     # Once this proposal is approved, its rules are the active set: keep what was computed.
     remember_baseline(crs_after, orders, catalog, when, outs_after)
-    _COMPILED[crs_after.version] = crs_after
-    while len(_COMPILED) > 4:
-        _COMPILED.popitem(last=False)
+    remember_compiled(crs_after)
 
     def total_cost(outs: list[OutcomeValues]) -> float:
         return round(sum(o[_COST] or 0.0 for o in outs), 2)

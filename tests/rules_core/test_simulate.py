@@ -79,3 +79,28 @@ def test_a_dry_run_remembers_its_proposed_set_as_the_next_baseline(catalog):
     assert second.changed > 0 and first.changed > 0
     fresh = simulate([HOLD_BIG], [FEDEX], generate_orders(300, seed=8), catalog)  # new order objects
     assert fresh.model_dump(exclude={"changes"}) == second.model_dump(exclude={"changes"})
+
+
+def test_dry_runs_in_several_threads_agree_with_one_at_a_time(catalog):
+    """The review app runs dry runs in threads; they share the compiled-set and baseline caches."""
+    import threading
+
+    orders = generate_orders(300, seed=11)
+    changes = [[HOLD_BIG], [FEDEX], [HOLD_BIG, FEDEX]]
+    alone = [simulate([], change, orders, catalog).to_json() for change in changes]
+    results: dict[tuple[int, int], bool] = {}
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        try:
+            for k in range(4):
+                results[(n, k)] = simulate([], changes[n % 3], orders, catalog).to_json() == alone[n % 3]
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 24 and all(results.values())
