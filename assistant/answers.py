@@ -44,8 +44,12 @@ STOP = frozenset("""a an the of to for and or with on in at by from is are be it
 those all any every orders order please thanks thank you i we should must can will would just also
 then than if when which who""".split())
 # Words that start an action: an answer that brings one the request and question lack adds a rule.
-ACTIONS = frozenset("""hold ship send use tag flag insure insurance require signature substitute swap
-replace route fulfil fulfill exclude never prefer avoid rate disable enable""".split())
+ACTIONS = frozenset("""hold ship send use tag flag mark label insure insurance require signature substitute
+swap replace route fulfil fulfill exclude never prefer avoid rate shop compare cheapest fastest cheaper faster
+quickest quicker disable enable""".split())
+CLAUSE_JOINERS = re.compile(r",\s*and\b|;|\band then\b|\.\s+\w", re.IGNORECASE)
+MAX_SPAN_FITS = 8  # occurrences of a quoted word tried one by one (all at once is tried too)
+MAX_REQUEST_CHARS = 2000
 LEADING = re.compile(r"^(?:it'?s|it is|they are|i mean|make it|sorry,?|yes,?|no,?)\s+", re.IGNORECASE)
 TRAILING = re.compile(r"[\s,]+(?:please|thanks|thank you|thx)$", re.IGNORECASE)
 PHRASES = {"a number of units": "units", "number of units": "units", "a count": "units"}
@@ -59,6 +63,7 @@ class Pending(BaseModel):
     request: str
     question: str
     asked_again: bool = False  # an answer did not fit once
+    retry: str | None = None  # an answer that is a request by itself: sent again, it is drafted as one
 
 
 def words(text: str) -> set[str]:
@@ -89,7 +94,36 @@ def restates(pending: Pending, answer: str) -> bool:
 
 
 def adds_action(pending: Pending, answer: str) -> bool:
+    """The answer brings an action (or a clause) of its own: "lb, and mark them fragile"."""
+    if CLAUSE_JOINERS.search(answer.strip().rstrip(".!?")):
+        return True
     return bool((words(answer) & ACTIONS) - words(pending.request) - words(pending.question))
+
+
+def may_replace(pending: Pending, span: str, answer: str) -> bool:
+    """Whether the answer may take the place of the quoted word, rather than only complete it.
+
+    It may when it still contains the word ("20 lb" for '20'), is one of the options the
+    question names ("California", "UPS_GROUND"), is a value for a number, date or vague word
+    the question is about ("$5,000" for '$5.000', "over 30 lb" for 'heavy'), or is made of
+    the words of a suggestion the question makes that does not itself contain the word
+    ("hold for review" for "'Flag' how ... say 'hold ... for review'"). Otherwise "cheapest"
+    for 'UPS' or "Texas" for 'CA' would silently change what the request said.
+    """
+    ans, q = answer.strip(), pending.question
+    if words(span) <= words(ans):
+        return True
+    options = {name.strip().lower() for name, _ in OPTION.findall(q)}
+    options |= {c.strip().lower() for group in re.findall(r"\(([A-Z0-9_, ]+)\)", q) for c in group.split(",")}
+    if ans.lower() in options:
+        return True
+    if any(ch.isdigit() for ch in ans) and (any(ch.isdigit() for ch in span) or "is vague" in q):
+        return True
+    for suggestion in QUOTED.findall(q):  # the answer's words: the suggestion's, or the request's own
+        if suggestion.strip() and words(span).isdisjoint(words(suggestion)) \
+                and content(ans) - words(pending.request) and content(ans) <= words(suggestion) | words(pending.request):
+            return True
+    return False
 
 
 def quoted_spans(question: str, request: str) -> list[str]:
@@ -135,11 +169,16 @@ def candidates(pending: Pending, answer: str) -> list[str]:
     ans = chosen_option(pending.question, ans) or ans
     variants = [ans] + ([ans.lower()] if " " not in ans and ans.lower() != ans else [])
     out: list[str] = []
+    spans = quoted_spans(pending.question, req) if len(req) <= MAX_REQUEST_CHARS else []
     for a in variants:
-        for span in quoted_spans(pending.question, req):
-            for start, end in _occurrences(span, req):
+        for span in spans:
+            places = _occurrences(span, req)
+            if len(places) > 1:  # the same word twice ("over 20 ... over 20"): all of them at once
+                out += _fill_all(req, places, a, may_replace(pending, span, a))
+            for start, end in places[:MAX_SPAN_FITS]:
                 before, word, after = req[:start], req[start:end], req[end:]
-                out.append(before + a + after)  # a choice or a rewrite: 'CA' -> 'California'
+                if may_replace(pending, span, a):
+                    out.append(before + a + after)  # a choice or a rewrite: 'CA' -> 'California'
                 out.append(f"{before}{word} {a}{after}")  # a unit: '20' -> '20 lb'
                 if a in CURRENCY_SIGNS:
                     out.append(f"{before}{a}{word}{after}")  # '20' -> '$20'
@@ -147,6 +186,21 @@ def candidates(pending: Pending, answer: str) -> list[str]:
         if "tag" in words(pending.question) and '"' not in a and len(a.split()) <= 3:
             out.append(f'{req.rstrip(" .;")} as "{a}"')  # "Which tag?" -- "bulk"
     return list(dict.fromkeys(c for c in out if c != req))
+
+
+def _fill_all(req: str, places: list[tuple[int, int]], answer: str, replace: bool) -> list[str]:
+    """The request with every occurrence of the quoted word completed (and replaced, if allowed)."""
+    ways = [lambda w: f"{w} {answer}"] + ([lambda w: answer] if replace else [])
+    if answer in CURRENCY_SIGNS:
+        ways.append(lambda w: f"{answer}{w}")
+    out = []
+    for way in ways:
+        text, last = [], 0
+        for start, end in places:
+            text += [req[last:start], way(req[start:end])]
+            last = end
+        out.append("".join(text) + req[last:])
+    return out
 
 
 def behaviour_key(rules: list[Rule]) -> str:

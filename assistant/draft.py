@@ -125,6 +125,9 @@ def answer(text: str, pending: Pending, catalog: Catalog, *, client: str | None,
         edited = edit_result(t, catalog, client, current, editing)
         return edited if edited is not None else offline_result(t, catalog, client, current)
 
+    if pending.retry is not None and text.strip() == pending.retry:  # sent again: a new request after all
+        return propose(text, catalog, client=client, mode=mode, settings=settings, current=current,
+                       http_client=http_client, editing=editing)
     if mode != "llm":
         resolved = resolve_offline(pending, text, parse)
         if resolved is not None:
@@ -138,6 +141,10 @@ def answer(text: str, pending: Pending, catalog: Catalog, *, client: str | None,
         result.request = f"{pending.request.strip()} {text.strip()}"
         return result
     question, still = ask_again(pending, text)
+    alone = parse(text) if mode != "llm" and text.strip() else None
+    if alone is not None and alone.status == "ok" and alone.rules:  # maybe a new request, not an answer
+        question += f" If “{text.strip()}” is a new request, send it again and I will draft it on its own."
+        still = still.model_copy(update={"retry": text.strip()})
     result = DraftResult(status="clarify", question=question, request=pending.request, pending=still,
                          source="offline")
     if mode == "auto":

@@ -115,6 +115,34 @@ def test_answers_that_would_drop_or_add_to_the_request_are_asked_again(request_t
     assert last.pending is not None and last.pending.request == request_text
 
 
+@pytest.mark.parametrize("request_text, answer", [
+    # an answer that would take the place of the word asked about, changing what the request said
+    ("Ship ACME orders over 20 lb with UPS", "cheapest"),
+    ("Ship ACME orders over 20 lb with UPS", "FedEx Ground"),
+    ("Hold orders going to CA for review", "Texas"),
+    # an answer with an action of its own
+    ("Hold ACME orders over 20 for review", "lb, and mark them fragile"),
+    ("Hold ACME orders over 20 for review", "lb, and the cheapest carrier"),
+])
+def test_an_answer_never_replaces_what_the_question_was_not_asking(request_text: str, answer: str) -> None:
+    _, again = converse(request_text, answer)
+    assert again.status == "clarify" and again.rules == [], again.english
+
+
+def test_a_word_asked_about_twice_is_completed_everywhere() -> None:
+    _, answered = converse("Hold ACME orders over 20 for review. Tag GLOBEX orders over 20 as bulky.", "lb")
+    assert answered.status == "ok"
+    assert answered.request == "Hold ACME orders over 20 lb for review. Tag GLOBEX orders over 20 lb as bulky."
+    assert [condition(r)["field"] for r in answered.rules] == ["order.weight", "order.weight"]
+
+
+def test_a_new_request_sent_again_is_drafted_on_its_own() -> None:
+    asked, again, done = converse("Hold ACME orders over 20 for review", "Hold GLOBEX orders over $500 for review",
+                                  "Hold GLOBEX orders over $500 for review")
+    assert again.status == "clarify" and "send it again" in again.question
+    assert done.status == "ok" and done.rules[0].clients == ["GLOBEX"]
+
+
 @pytest.mark.parametrize("answer", ["LB", "Pounds!", "it's lb", '"lb"', "lb, thanks", "lb please", "  lb.  "])
 def test_answers_as_people_type_them(answer: str) -> None:
     _, answered = converse("Hold ACME orders over 20 for review", answer)
@@ -204,8 +232,10 @@ def test_an_answer_that_fits_two_ways_with_different_meanings_is_not_guessed() -
 
 def test_candidates_only_touch_words_the_question_quotes_and_the_request_contains() -> None:
     pending = Pending(request="Hold orders over 20 for review", question="'20' has no unit; say e.g. '5,000'")
-    assert candidates(pending, "lb") == ["Hold orders over lb for review", "Hold orders over 20 lb for review",
-                                         "Hold orders over 20 for review lb"]
+    # "lb" may complete '20' but not take its place: it neither contains the number nor is a value
+    assert candidates(pending, "lb") == ["Hold orders over 20 lb for review", "Hold orders over 20 for review lb"]
+    assert candidates(pending, "20 kg") == ["Hold orders over 20 kg for review", "Hold orders over 20 20 kg for review",
+                                            "Hold orders over 20 for review 20 kg"]
     assert candidates(pending, "  ") == []
 
 
