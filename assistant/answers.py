@@ -234,11 +234,12 @@ def resolve_offline(pending: Pending, answer: str, parse: Callable[[str], Any]) 
     several ways that mean different rules.
     """
     rephrase = pending.question.startswith(NOT_UNDERSTOOD)  # "could you rephrase it": a new wording
+    cleaned = clean_answer(answer)
     if rephrase or restates(pending, answer):
-        alone = parse(clean_answer(answer))
+        alone = parse(cleaned)
         if alone.status == "ok" and alone.rules:
-            return clean_answer(answer), alone
-    if rephrase or adds_action(pending, answer) or clean_answer(answer).lower() in NON_ANSWERS:
+            return cleaned, alone
+    if rephrase or adds_action(pending, answer) or cleaned.lower() in NON_ANSWERS:
         return None  # a request that could not be read, or an answer that is not one
     understood: dict[str, tuple[str, Any]] = {}
     further: dict[str, tuple[str, Any]] = {}

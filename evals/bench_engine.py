@@ -107,8 +107,8 @@ def bench_simulate(n_change: int, n_orders: int, repeats: int) -> dict[str, floa
         out = subprocess.run([sys.executable, "-m", "evals.bench_engine", "--cold-simulate-once",
                               str(n_change), str(n_orders)], check=True, capture_output=True, text=True)
         colds.append(float(out.stdout))
-    cat, current, _, orders = _simulate_inputs(n_change, n_orders)
-    simulate(current, generate_rules(n_change, seed=99), orders, cat)
+    cat, current, proposed, orders = _simulate_inputs(n_change, n_orders)
+    simulate(current, proposed, orders, cat)
     others = [generate_rules(n_change, seed=100 + i) for i in range(repeats)]
     times = []
     for change in others:  # later drafts against the same active set reuse its baseline

@@ -68,7 +68,7 @@ def outcome_values(run: Run) -> OutcomeValues:
         tail: tuple = (None, None, None, run.routed_by, run.decided_by)
     else:
         tail = (q.carrier, q.cost, q.transit_days, run.routed_by, run.decided_by)
-    return (bool(run.holds or run.exceptions), tuple(h[1] for h in run.holds),
+    return (run.held, tuple(h[1] for h in run.holds),
             tuple(f"{a}->{b}" for _, a, b, _ in run.substitutions) if run.substitutions else (),
             run.warehouse, q.service if q else None, tuple(run.tags), run.signature_required, run.insured,
             tuple(e[0] for e in run.exceptions) if run.exceptions else ()) + tail

@@ -770,22 +770,25 @@ class Editor:
         self._action(("add_tag",), "add a tag")["tag"] = tag
 
     def set_service(self, code: str) -> None:
-        action = self._action(("use_service", "rate_shop"), "choose a service")
-        self._check_old(action.get("service"), "service")
-        if action["action"] == "rate_shop" and not self.req.instead:
-            raise Refusal("clarify", f"Rule {self.rule.id} rate shops; use {code} instead of the rate shop? "
-                          f"Say 'use {code} instead'.")
-        action.clear()
-        action.update({"action": "use_service", "service": code})
+        self._set_choice(("use_service", "rate_shop"), "choose a service", "service", code,
+                         lambda a: f"Rule {self.rule.id} rate shops; use {code} instead of the rate shop? "
+                                   f"Say 'use {code} instead'.")
 
     def set_warehouse(self, code: str) -> None:
-        action = self._action(("ship_from", "prefer_warehouses"), "choose a warehouse")
-        self._check_old(action.get("warehouse"), "warehouse")
-        if action["action"] == "prefer_warehouses" and not self.req.instead:
-            raise Refusal("clarify", f"Rule {self.rule.id} prefers {', then '.join(action['warehouses'])}; ship "
-                          f"from {code} only? Say 'ship from {code} instead'.")
+        self._set_choice(("ship_from", "prefer_warehouses"), "choose a warehouse", "warehouse", code,
+                         lambda a: f"Rule {self.rule.id} prefers {', then '.join(a['warehouses'])}; ship "
+                                   f"from {code} only? Say 'ship from {code} instead'.")
+
+    def _set_choice(self, kinds: tuple[str, str], doing: str, key: str, code: str,
+                    question: Callable[[Json], str]) -> None:
+        """The rule's decisive ``kinds[0]`` action now picks ``code``; replacing its list form
+        (``kinds[1]``: a rate shop, a warehouse preference) needs the word "instead"."""
+        action = self._action(kinds, doing)
+        self._check_old(action.get(key), key)
+        if action["action"] == kinds[1] and not self.req.instead:
+            raise Refusal("clarify", question(action))
         action.clear()
-        action.update({"action": "ship_from", "warehouse": code})
+        action.update({"action": kinds[0], key: code})
 
     def _check_old(self, current: str | None, what: str) -> None:
         olds = [c for _, c in self.req.old_codes]

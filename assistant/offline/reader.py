@@ -1505,9 +1505,7 @@ class SentenceReader:
             return False
         save = self.i
         self.i += 1
-        self.skip("a", "the")
-        if self.at_words("tag") and self.peek(1) is not None:  # "with the tag priority-pack"
-            self.i += 1
+        self._skip_tag_noun()
         tag = self._tag_word(explicit=True)
         if tag is None:
             self.i = save
@@ -1515,6 +1513,13 @@ class SentenceReader:
         self.take_words("tag")
         self._set_tag(tag)
         return True
+
+    def _skip_tag_noun(self) -> None:
+        """Before a tag after "as"/"with": the article, and the word "tag" when a tag follows it
+        ("with the tag priority-pack")."""
+        self.skip("a", "the")
+        if self.at_words("tag") and self.peek(1) is not None:
+            self.i += 1
 
     def _tag_word(self, explicit: bool = False) -> str | None:
         """A tag: quoted text, a hyphenated word, or one word; after "as" any word but a filler."""
@@ -1817,6 +1822,7 @@ class SentenceReader:
     def act_rate_shop(self) -> bool:
         save = self.i
         objective = None
+        whichever = False  # the objective was said "whichever is cheapest"
         # a second objective phrase for the rate shop already read ("rate shop FedEx and USPS, cheapest")
         if self.rate_shop is not None and not self.rate_shop.get("_objective_said"):
             found = self._objective_words()
@@ -1858,6 +1864,7 @@ class SentenceReader:
                  or self.take_words("whichever", "is", "fastest") or self.take_words("whichever", "is", "cheaper")
                  or self.take_words("whichever", "is", "faster")):
             objective = "fastest" if "fast" in self.toks[self.i - 1].text else "cheapest"
+            whichever = self.i - save >= 3 and self.toks[self.i - 3].is_word("whichever")
             verb = self.i > save and not self.toks[save].is_word("whichever", "cheapest", "fastest", "the")
             level = self.peek()
             if level is not None and level.is_word("overnight", "expedited", "standard") \
@@ -1879,6 +1886,9 @@ class SentenceReader:
             self.i = save
             return False
         pool = self.entity_list("service", "carrier")
+        if whichever and not pool and self.toks[self.i - 1].is_word("cheapest", "fastest", "cheaper", "faster"):
+            raise Refusal("clarify", "Whichever of which services or carriers? Name them, e.g. 'whichever of UPS "
+                          "Ground and FedEx Ground is cheapest'.")
         return self._rate_shop(pool, objective)
 
     def _rate_shop(self, pool: list[tuple[str, str]], objective: str | None) -> bool:
@@ -1886,10 +1896,6 @@ class SentenceReader:
             names = ", ".join(c for _, c in pool)
             raise Refusal("clarify", f"'{names}' mixes carriers and services: every service of the carriers, or "
                           "only some? Name the services, e.g. 'UPS Ground or FedEx Ground'.")
-        if self.toks[max(self.i - 1, 0)].is_word("cheapest", "fastest", "cheaper", "faster", "quicker", "quickest") \
-                and not pool and any(t.is_word("whichever") for t in self.toks[:self.i]):
-            raise Refusal("clarify", "Whichever of which services or carriers? Name them, e.g. 'whichever of UPS "
-                          "Ground and FedEx Ground is cheapest'.")
         action: Node = {"action": "rate_shop"}
         services = [c for k, c in pool if k == "service"]
         carriers = [c for k, c in pool if k == "carrier"]
@@ -2107,9 +2113,7 @@ class SentenceReader:
                               "for review' or 'tag ... as \"review\"'.")
             self.skip("it", "them")
             if self.take_words("as") or self.take_words("with"):
-                self.skip("a", "the")
-                if self.at_words("tag") and self.peek(1) is not None:  # "with the tag priority-pack"
-                    self.i += 1
+                self._skip_tag_noun()
                 tag = self._tag_word()
                 if tag is None:
                     raise Refusal("clarify", "Which tag? Say e.g. 'tag as \"bulk\"'.")

@@ -3,7 +3,7 @@ a hash-chained audit log; SQLite by default, PostgreSQL through RULEWRIGHT_DATAB
 The workflow API is ``rules_core.store.workflow.Store``; see docs/store.md."""
 
 from rules_core.store.workflow import (InvalidProposal, Proposal, ProposalDiff, Provenance, Review, Store,
-                                       Version, active_rules)
+                                       Version, active_rules, repeated_rule_id)
 
 __all__ = ["InvalidProposal", "Proposal", "ProposalDiff", "Provenance", "Review", "Store", "Version",
-           "active_rules"]
+           "active_rules", "repeated_rule_id"]

@@ -141,6 +141,16 @@ def _proposal_id(ref: int | str) -> int:
     return int(text)
 
 
+def repeated_rule_id(rules: Iterable[Rule]) -> str | None:
+    """Where a rule id appears a second time ("/1/id: rule id 'a' appears twice (also at /0/id)"), or None."""
+    first: dict[str, int] = {}
+    for i, r in enumerate(rules):
+        if r.id in first:
+            return f"/{i}/id: rule id {r.id!r} appears twice (also at /{first[r.id]}/id)"
+        first[r.id] = i
+    return None
+
+
 class Store:
     """The rule store. Open with ``Store.open()``; close with ``close()`` or a ``with`` block."""
 
@@ -341,11 +351,10 @@ class Store:
 
     @staticmethod
     def _changes(base: list[Rule], rules: list[Rule], removes: Iterable[str], full: bool) -> tuple[list[Rule], list[str]]:
-        seen: set[str] = set()
-        for r in rules:
-            if r.id in seen:
-                raise StoreError(f"rule id {r.id!r} appears twice in the proposal")
-            seen.add(r.id)
+        repeated = repeated_rule_id(rules)
+        if repeated is not None:
+            raise StoreError(f"the proposal's {repeated}")
+        seen = {r.id for r in rules}
         by_id = {r.id: rule_json(r) for r in base}
         removes = sorted(set(by_id) - seen) if full else sorted(set(removes))
         for rid in removes:

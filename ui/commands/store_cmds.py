@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rules_core.errors import InputError, StoreError
 from rules_core.io import error_where, raw_rules, read_json
 from rules_core.models import Rule
-from rules_core.store import Proposal, ProposalDiff, Provenance, Store, Version
+from rules_core.store import Proposal, ProposalDiff, Provenance, Store, Version, repeated_rule_id
 from ui.common import JSON_OPT, acting_user, console, friendly, print_json, settings
 
 AS_OPT = typer.Option(None, "--as", help="acting user (default: RULEWRIGHT_USER or the login name)")
@@ -35,11 +35,9 @@ def read_proposal_file(path: Path) -> tuple[list[Rule], Provenance]:
         except ValidationError as exc:
             name = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else f"#{i}"
             raise InputError(f"{path}: rule {name} at {error_where(exc)}") from None
-    first: dict[str, int] = {}
-    for i, r in enumerate(rules):
-        if r.id in first:
-            raise InputError(f"{path}: /{i}/id: rule id {r.id!r} appears twice (also at /{first[r.id]}/id)")
-        first[r.id] = i
+    repeated = repeated_rule_id(rules)  # checked by the store too; here the message can name the file
+    if repeated is not None:
+        raise InputError(f"{path}: {repeated}")
     meta: dict[str, Any] = data if isinstance(data, dict) and "rules" in data else {}
     source = meta.get("source") if meta.get("source") in ("parser", "model") else ("model" if meta.get("model") else "manual")
     request = meta.get("request") if isinstance(meta.get("request"), str) else None
