@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from assistant.offline.normalize import Tok, tokenize
+from assistant.offline.normalize import Tok, TokenCursor, tokenize
 from assistant.offline.parser import ParseResult, _summary
 from assistant.offline.reader import GT, GTE, HOSTILE, LT, LTE, UNIT_NOUNS, Refusal
 from assistant.offline.vocabulary import Vocabulary, phrase_key, vocabulary
@@ -124,7 +124,7 @@ class Request:
 # --- reading the request -------------------------------------------------------------------------------
 
 
-class EditReader:
+class EditReader(TokenCursor):
     """Reads the tokens of an edit request into a Request; Refusal when a part cannot be read."""
 
     def __init__(self, toks: list[Tok], vocab: Vocabulary, catalog: Catalog) -> None:
@@ -132,30 +132,6 @@ class EditReader:
         self.i = 0
         self.r = Request()
         self.aspect: str | None = None  # "reason" | "queue" | "tag" | "priority": what "to X" sets
-
-    def peek(self, k: int = 0) -> Tok | None:
-        j = self.i + k
-        return self.toks[j] if j < len(self.toks) else None
-
-    def at(self, *words: str, k: int = 0) -> bool:
-        for n, w in enumerate(words):
-            t = self.peek(k + n)
-            if t is None or t.kind not in ("WORD", "PUNCT") or t.text != w:
-                return False
-        return True
-
-    def take(self, *words: str) -> bool:
-        if self.at(*words):
-            self.i += len(words)
-            return True
-        return False
-
-    def take_any(self, phrases: set[tuple[str, ...]]) -> bool:
-        return any(self.take(*p) for p in sorted(phrases, key=len, reverse=True))
-
-    def skip(self, *words: str) -> None:
-        while self.peek() is not None and self.peek().is_word(*words):  # type: ignore[union-attr]
-            self.i += 1
 
     def entity(self, kind: str) -> str | None:
         t = self.peek()
@@ -203,10 +179,10 @@ class EditReader:
             self.r.changes.append(("enabled", False))
         elif self.take_any(ENABLE):
             self.r.changes.append(("enabled", True))
-        elif self.at("off") and self.r.verb and self.peek(1) is None:
+        elif self.at_words("off") and self.r.verb and self.peek(1) is None:
             self.i += 1
             self.r.changes.append(("enabled", False))
-        elif self.take("back", "on") or (self.at("on") and self.r.verb and self.peek(1) is None and self.take("on")):
+        elif self.take_words("back", "on") or (self.at_words("on") and self.r.verb and self.peek(1) is None and self.take_words("on")):
             self.r.changes.append(("enabled", True))
         else:
             return False
@@ -214,16 +190,16 @@ class EditReader:
         return True
 
     def read_priority(self) -> bool:
-        if self.take("before", "other", "rules") or self.take("ahead", "of", "other", "rules") \
-                or self.take("before", "the", "other", "rules") or self.take("first"):
+        if self.take_words("before", "other", "rules") or self.take_words("ahead", "of", "other", "rules") \
+                or self.take_words("before", "the", "other", "rules") or self.take_words("first"):
             self.r.changes.append(("priority_rel", "before"))
             return True
-        if self.take("after", "other", "rules") or self.take("after", "the", "other", "rules") or self.take("last"):
+        if self.take_words("after", "other", "rules") or self.take_words("after", "the", "other", "rules") or self.take_words("last"):
             self.r.changes.append(("priority_rel", "after"))
             return True
-        if not self.take("priority"):
+        if not self.take_words("priority"):
             return False
-        self.take("to") or self.take("of") or self.take("=") or self.take("at")
+        self.take_words("to") or self.take_words("of") or self.take_words("=") or self.take_words("at")
         t = self.peek()
         if t is not None and t.kind == "NUM" and float(t.value).is_integer():
             self.i += 1
@@ -239,26 +215,26 @@ class EditReader:
                 self.skip("the", "client", "clients", "for")
                 codes = self.clients()
                 if codes:
-                    self.take("only") or self.take_any(TOO)
+                    self.take_words("only") or self.take_any(TOO)
                     self.r.changes.append((kind, codes))
                     return True
                 self.i = save
-        if self.take("for"):
+        if self.take_words("for"):
             codes = self.clients()
-            if codes and (self.take_any(TOO) or self.take("only")):
+            if codes and (self.take_any(TOO) or self.take_words("only")):
                 self.r.changes.append(("clients_add" if self.toks[self.i - 1].text != "only" else "clients_only", codes))
                 return True
             self.i = save
-        if self.take("for", "all", "clients") or self.take("for", "every", "client") or self.take("all", "clients"):
+        if self.take_words("for", "all", "clients") or self.take_words("for", "every", "client") or self.take_words("all", "clients"):
             self.r.changes.append(("clients_all", []))
             return True
         return False
 
     def read_instead(self) -> bool:
-        if not self.take("instead"):
+        if not self.take_words("instead"):
             return False
         self.r.instead = True
-        if self.take("of"):
+        if self.take_words("of"):
             self.skip("the")
             amount = self.amount()
             if amount is not None:
@@ -272,12 +248,12 @@ class EditReader:
 
     def read_from_to(self) -> bool:
         """"from $2,000 to $3,000": the old value picks the threshold when there are several."""
-        if not self.at("from"):
+        if not self.at_words("from"):
             return False
         save = self.i
         self.i += 1
         old = self.amount()
-        if old is None or not self.at("to"):
+        if old is None or not self.at_words("to"):
             self.i = save
             return False
         self.r.old.append(old)
@@ -285,17 +261,17 @@ class EditReader:
 
     def read_transit(self) -> bool:
         save = self.i
-        self.take("within") or self.take("in") or self.take("max") or self.take("at", "most")
+        self.take_words("within") or self.take_words("in") or self.take_words("max") or self.take_words("at", "most")
         t = self.peek()
         if t is None or t.kind != "NUM" or not float(t.value).is_integer():
             self.i = save
             return False
         self.i += 1
-        self.take("business") or self.take("transit")
-        if not (self.take("days") or self.take("day")):
+        self.take_words("business") or self.take_words("transit")
+        if not (self.take_words("days") or self.take_words("day")):
             self.i = save
             return False
-        self.take("transit") or self.take("in", "transit") or self.take("or", "less")
+        self.take_words("transit") or self.take_words("in", "transit") or self.take_words("or", "less")
         self.r.changes.append(("transit", int(t.value)))
         return True
 
@@ -308,7 +284,7 @@ class EditReader:
             return False
         amount.op = op or amount.op
         after = self.i
-        if op is None and self.take("to") and (self.at_comparator() or self.amount() is not None):
+        if op is None and self.take_words("to") and (self.at_comparator() or self.amount() is not None):
             self.i = after  # "change 20 lb to 30 lb": the first is the value being replaced
             self.r.old.append(amount)
             return True
@@ -323,7 +299,7 @@ class EditReader:
         return found
 
     def comparator(self) -> str | None:
-        if self.at("between"):
+        if self.at_words("between"):
             return None
         for op, phrases in COMPARATORS:
             if self.take_any(phrases):
@@ -332,11 +308,11 @@ class EditReader:
 
     def amount(self) -> Amount | None:
         """A value at the cursor: "25 lb", "$1,500", "20 units", "5-10 lb", "between 5 and 10 lb", "zone 6"."""
-        between = self.take("between")
+        between = self.take_words("between")
         first = self.scalar()
         if first is None:
             return None
-        if self.peek() is not None and (self.peek().kind == "DASH" or (between and self.at("and"))):  # type: ignore[union-attr]
+        if self.peek() is not None and (self.peek().kind == "DASH" or (between and self.at_words("and"))):  # type: ignore[union-attr]
             save = self.i
             self.i += 1
             second = self.scalar()
@@ -360,13 +336,13 @@ class EditReader:
             self.i += 1
             return Amount({"amount": amount, "currency": self.catalog.spec.currency if cur == "$" else cur}, "money",
                           bare_dollar=cur == "$")
-        zone = self.take("zones") or self.take("zone")
+        zone = self.take_words("zones") or self.take_words("zone")
         t = self.peek()
         if t is None or t.kind != "NUM":
             if zone:
                 self.i -= 1
             return None
-        if self.at("days", k=1) or self.at("day", k=1) or self.at("business", k=1) or self.at("transit", k=1):
+        if self.at_words("days", k=1) or self.at_words("day", k=1) or self.at_words("business", k=1) or self.at_words("transit", k=1):
             return None
         self.i += 1
         n = int(t.value) if float(t.value).is_integer() else t.value
@@ -379,10 +355,10 @@ class EditReader:
         return Amount(n, None)
 
     def read_objective(self) -> bool:
-        self.take("for", "the") or self.take("for")
-        if self.take("cheapest") or self.take("fastest"):
+        self.take_words("for", "the") or self.take_words("for")
+        if self.take_words("cheapest") or self.take_words("fastest"):
             self.r.changes.append(("objective", self.toks[self.i - 1].text))
-            self.take("one") or self.take("option") or self.take("service")
+            self.take_words("one") or self.take_words("option") or self.take_words("service")
             return True
         return False
 
@@ -391,7 +367,7 @@ class EditReader:
         t = self.peek()
         if t is not None and t.kind == "STRING":
             self.i += 1
-            self.take("instead")
+            self.take_words("instead")
             return str(t.value)
         words: list[str] = []
         while (t := self.peek()) is not None and not t.is_word("instead") and t.kind != "PUNCT":
@@ -399,17 +375,17 @@ class EditReader:
                 raise Refusal("error", f"'{t.orig}' cannot be part of a hold reason.")
             words.append(t.orig or t.text)
             self.i += 1
-        self.take("instead")
+        self.take_words("instead")
         return " ".join(words)
 
     def read_reason(self) -> bool:
-        if self.take("reason") or self.take("hold", "reason"):
+        if self.take_words("reason") or self.take_words("hold", "reason"):
             self.aspect = "reason"
             return True
-        if self.aspect == "reason" and (self.take("to") or self.take(":") or self.take("as")):
+        if self.aspect == "reason" and (self.take_words("to") or self.take_words(":") or self.take_words("as")):
             return self._set_reason()
-        if self.take("hold", "them", "for") or self.take("hold", "it", "for") or self.take("hold", "for") \
-                or self.take("hold", "orders", "for"):
+        if self.take_words("hold", "them", "for") or self.take_words("hold", "it", "for") or self.take_words("hold", "for") \
+                or self.take_words("hold", "orders", "for"):
             return self._set_reason()
         return False
 
@@ -423,53 +399,48 @@ class EditReader:
 
     def read_queue(self) -> bool:
         save = self.i
-        if self.take("in", "the") or self.take("into", "the") or self.take("to", "the") or self.take("in") \
-                or self.take("into"):
+        if self.take_words("in", "the") or self.take_words("into", "the") or self.take_words("to", "the") or self.take_words("in") \
+                or self.take_words("into"):
             t = self.peek()
-            if t is not None and t.kind in ("WORD", "STRING") and self.at("queue", k=1):
+            if t is not None and t.kind in ("WORD", "STRING") and self.at_words("queue", k=1):
                 self.i += 2
                 self.r.changes.append(("queue", t.value if t.kind == "STRING" else t.orig.lower()))
                 return True
             self.i = save
             return False
-        if self.take("queue"):
-            if self.take("to") or self.take(":"):
-                t = self.peek()
-                if t is None or t.kind not in ("WORD", "STRING"):
-                    raise Refusal("clarify", "Which queue? Say e.g. 'put it in the risk queue'.")
-                self.i += 1
-                self.take("queue")
-                self.r.changes.append(("queue", t.value if t.kind == "STRING" else t.orig.lower()))
+        if self.take_words("queue"):
+            if self.take_words("to") or self.take_words(":"):
+                self._queue_word()
             else:
                 self.aspect = "queue"
             return True
-        if self.aspect == "queue" and self.take("to"):
-            return self._queue_word()
+        if self.aspect == "queue" and self.take_words("to"):
+            self._queue_word()
+            self.aspect = None
+            return True
         return False
 
-    def _queue_word(self) -> bool:
+    def _queue_word(self) -> None:
         t = self.peek()
         if t is None or t.kind not in ("WORD", "STRING"):
             raise Refusal("clarify", "Which queue? Say e.g. 'put it in the risk queue'.")
         self.i += 1
-        self.take("queue")
+        self.take_words("queue")
         self.r.changes.append(("queue", t.value if t.kind == "STRING" else t.orig.lower()))
-        self.aspect = None
-        return True
 
     def read_tag(self) -> bool:
         save = self.i
-        if self.take("tag") or self.take("label") or self.take("mark"):
+        if self.take_words("tag") or self.take_words("label") or self.take_words("mark"):
             self.skip("them", "it", "orders", "the")
-            if self.take("as") or self.take("with") or self.take("to") or (self.toks[save].text != "tag" and False):
+            if self.take_words("as") or self.take_words("with") or self.take_words("to") or (self.toks[save].text != "tag" and False):
                 self.skip("a", "the")
                 return self._set_tag()
-            if self.toks[save].text == "tag" and self.i == save + 1 and not self.at("rule"):
+            if self.toks[save].text == "tag" and self.i == save + 1 and not self.at_words("rule"):
                 self.aspect = "tag"
                 return True
             self.i = save
             return False
-        if self.aspect == "tag" and (self.take("to") or self.take("as")):
+        if self.aspect == "tag" and (self.take_words("to") or self.take_words("as")):
             self.skip("a", "the")
             return self._set_tag()
         return False
@@ -484,8 +455,8 @@ class EditReader:
         else:
             tag = str(t.value) if t.kind == "STRING" else (t.orig.lower() if t.orig.isalpha() else t.orig)
             self.i += 1
-        self.take("tag")
-        self.take("instead")
+        self.take_words("tag")
+        self.take_words("instead")
         self.r.changes.append(("tag", tag))
         self.aspect = None
         return True

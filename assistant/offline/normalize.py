@@ -67,6 +67,39 @@ class Tok:
         return f"{self.kind}:{self.orig or self.text}"
 
 
+
+class TokenCursor:
+    """A position in a sentence's tokens, with the look-ahead the readers share."""
+
+    toks: list[Tok]
+    i: int
+
+    def peek(self, k: int = 0) -> Tok | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def at_words(self, *words: str, k: int = 0) -> bool:
+        """The words (or punctuation) at the cursor, ``k`` tokens on."""
+        for n, w in enumerate(words):
+            t = self.peek(k + n)
+            if t is None or t.kind not in ("WORD", "PUNCT") or t.text != w:
+                return False
+        return True
+
+    def take_words(self, *words: str) -> bool:
+        if self.at_words(*words):
+            self.i += len(words)
+            return True
+        return False
+
+    def take_any(self, phrases: set[tuple[str, ...]]) -> bool:
+        """The longest of ``phrases`` at the cursor, taken."""
+        return any(self.take_words(*ph) for ph in sorted(phrases, key=len, reverse=True))
+
+    def skip(self, *words: str) -> None:
+        while self.peek() is not None and self.peek().is_word(*words):  # type: ignore[union-attr]
+            self.i += 1
+
 def _number(text: str, thousands: str | None = None) -> float:
     n = float(text.replace(",", ""))
     return n * 1000 if thousands else n

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable, Literal, cast
 
-from assistant.offline.normalize import Tok, month_day
+from assistant.offline.normalize import Tok, TokenCursor, month_day
 from assistant.offline.vocabulary import Vocabulary, phrase_key
 from rules_core.catalog import Catalog
 from rules_core.registry import WEEKDAYS
@@ -193,7 +193,7 @@ def _suggest(word: str, vocab: Vocabulary, kinds: tuple[str, ...] = ()) -> list[
     return out[:LIST_ALL_UP_TO if kinds else 5]
 
 
-class SentenceReader:
+class SentenceReader(TokenCursor):
     """Reads one sentence's tokens into a Clause, or raises Refusal."""
 
     def __init__(self, toks: list[Tok], vocab: Vocabulary, catalog: Catalog, today: date,
@@ -208,35 +208,6 @@ class SentenceReader:
         self.list_joiners: set[str] = set()  # the words that joined the last entity_list
         self.route_word = ""  # the routing verb waiting for its warehouse
         self.described_service: str | None = None  # "shipped via UPS Ground": an action, or the orders?
-
-    # --- cursor helpers ----------------------------------------------------------------------
-
-    def peek(self, k: int = 0) -> Tok | None:
-        j = self.i + k
-        return self.toks[j] if j < len(self.toks) else None
-
-    def at_words(self, *words: str, k: int = 0) -> bool:
-        for n, w in enumerate(words):
-            t = self.peek(k + n)
-            if t is None or not ((t.kind == "WORD" and t.text == w) or (t.kind == "PUNCT" and t.text == w)):
-                return False
-        return True
-
-    def take_words(self, *words: str) -> bool:
-        if self.at_words(*words):
-            self.i += len(words)
-            return True
-        return False
-
-    def take_any(self, phrases: set[tuple[str, ...]]) -> bool:
-        for ph in sorted(phrases, key=len, reverse=True):
-            if self.take_words(*ph):
-                return True
-        return False
-
-    def skip(self, *words: str) -> None:
-        while self.peek() is not None and self.peek().is_word(*words):  # type: ignore[union-attr]
-            self.i += 1
 
     def entity(self, *kinds: str, k: int = 0) -> tuple[str, str] | None:
         """The entity at the cursor when exactly one of its candidates is of ``kinds``."""
