@@ -262,17 +262,12 @@ class EditReader(TokenCursor):
     def read_transit(self) -> bool:
         save = self.i
         self.take_words("within") or self.take_words("in") or self.take_words("max") or self.take_words("at", "most")
-        t = self.peek()
-        if t is None or t.kind != "NUM" or not float(t.value).is_integer():
-            self.i = save
-            return False
-        self.i += 1
-        self.take_words("business") or self.take_words("transit")
-        if not (self.take_words("days") or self.take_words("day")):
+        days = self.take_days()
+        if days is None:
             self.i = save
             return False
         self.take_words("transit") or self.take_words("in", "transit") or self.take_words("or", "less")
-        self.r.changes.append(("transit", int(t.value)))
+        self.r.changes.append(("transit", days))
         return True
 
     def read_amount(self) -> bool:

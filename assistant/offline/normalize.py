@@ -100,6 +100,19 @@ class TokenCursor:
         while self.peek() is not None and self.peek().is_word(*words):  # type: ignore[union-attr]
             self.i += 1
 
+    def take_days(self) -> int | None:
+        """"3 days", "2 business days", "5 transit days" at the cursor: the whole number, taken."""
+        save = self.i
+        t = self.peek()
+        if t is None or t.kind != "NUM" or not float(t.value).is_integer():
+            return None
+        self.i += 1
+        self.take_words("business") or self.take_words("transit")
+        if not (self.take_words("days") or self.take_words("day")):
+            self.i = save
+            return None
+        return int(t.value)
+
 def _number(text: str, thousands: str | None = None) -> float:
     n = float(text.replace(",", ""))
     return n * 1000 if thousands else n

@@ -1903,13 +1903,8 @@ class SentenceReader(TokenCursor):
                 or self.take_words("that", "still", "gets", "there", "within") or self.take_words("that", "gets", "there", "in")
                 or self.take_words("that", "gets", "there", "within") or self.take_words("can", "deliver", "within")):
             return False
-        t = self.peek()
-        if t is None or t.kind != "NUM" or not float(t.value).is_integer():
-            self.i = save
-            return False
-        self.i += 1
-        self.take_words("business") or self.take_words("transit")
-        if not (self.take_words("days") or self.take_words("day")):
+        days = self.take_days()
+        if days is None:
             self.i = save
             return False
         self.take_words("or", "less") or self.take_words("or", "fewer") or self.take_words("in", "transit") \
@@ -1919,9 +1914,9 @@ class SentenceReader(TokenCursor):
                           "'rate shop UPS Ground and FedEx Ground for the cheapest, delivered within 3 days'.")
         if "max_transit_days" in self.rate_shop:
             raise Refusal("clarify", "Two delivery time limits were given; which one applies?")
-        if int(t.value) < 1:
-            raise Refusal("error", f"A delivery time limit of {int(t.value)} days cannot be met; give at least 1 day.")
-        self.rate_shop["max_transit_days"] = int(t.value)
+        if days < 1:
+            raise Refusal("error", f"A delivery time limit of {days} days cannot be met; give at least 1 day.")
+        self.rate_shop["max_transit_days"] = days
         return True
 
     def act_prefer(self) -> bool:
